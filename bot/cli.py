@@ -1,0 +1,231 @@
+"""The ``calmdesk`` command line: train, evaluate, serve, seed and bench."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from bot.settings import Settings, get_settings
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+app = typer.Typer(help="calmdesk: customer-service assistant with an emotional circuit breaker.")
+train_app = typer.Typer(help="Train models.")
+evaluate_app = typer.Typer(help="Evaluate models and write reports.")
+serve_app = typer.Typer(help="Run services.")
+bench_app = typer.Typer(help="Benchmarks that write reports.")
+app.add_typer(train_app, name="train")
+app.add_typer(evaluate_app, name="evaluate")
+app.add_typer(serve_app, name="serve")
+app.add_typer(bench_app, name="bench")
+console = Console(stderr=True)
+
+
+class Component(StrEnum):
+    """What to train."""
+
+    nlu = "nlu"
+    rasa = "rasa"
+    all = "all"
+
+
+@contextmanager
+def progress_bars() -> Iterator[Callable[[str, int, int], None]]:
+    """Yield a ``(stage, done, total)`` callback that drives one rich progress bar per stage."""
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+    ) as bars:
+        tasks: dict[str, TaskID] = {}
+
+        def update(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bars.add_task(stage, total=total)
+            bars.update(tasks[stage], completed=done, total=total)
+
+        yield update
+
+
+def nlu_is_current(settings: Settings) -> bool:
+    """Whether the saved NLU model was trained on the current nlu_data and configuration."""
+    from bot.nlu.artefacts import load_meta
+    from bot.nlu.errors import ModelNotTrainedError
+    from bot.nlu.train import TrainConfig, data_fingerprint
+
+    try:
+        meta = load_meta(settings.nlu_model_dir)
+    except ModelNotTrainedError:
+        return False
+    return meta.data_fingerprint == data_fingerprint(
+        settings.path(settings.nlu_data_dir), TrainConfig()
+    )
+
+
+def _train_nlu(settings: Settings, force: bool, steps: int | None) -> None:
+    from bot.nlu.train import TrainConfig, train_nlu
+
+    if not force and steps is None and nlu_is_current(settings):
+        console.print(f"NLU model in {settings.nlu_model_dir} is up to date (use --force).")
+        return
+    config = TrainConfig(threads=settings.torch_threads)
+    if steps is not None:
+        config.steps = steps
+    with progress_bars() as update:
+        meta = train_nlu(
+            settings.path(settings.nlu_data_dir),
+            settings.path(settings.shared_data_dir),
+            settings.nlu_model_dir,
+            config,
+            update,
+        )
+    console.print(
+        f"NLU model saved to {settings.nlu_model_dir} in {meta.training['seconds']} s "
+        f"(temperature {meta.temperature}, out-of-scope threshold {meta.oos_threshold})."
+    )
+
+
+def _train_rasa(settings: Settings, force: bool) -> None:
+    from bot.rasa_runtime import train_core
+
+    model = train_core(settings, force=force, progress=lambda line: console.print(line))
+    console.print(f"Rasa model: {model}")
+
+
+@train_app.callback(invoke_without_command=True)
+def train(
+    component: Component = typer.Argument(Component.all, help="nlu, rasa or all"),
+    force: bool = typer.Option(False, help="Retrain even when the data did not change."),
+    steps: int | None = typer.Option(None, help="NLU training steps (default: as committed)."),
+) -> None:
+    """Train the NLU model and/or the Rasa dialogue model (only when their data changed)."""
+    settings = get_settings()
+    if component in (Component.nlu, Component.all):
+        _train_nlu(settings, force, steps)
+    if component in (Component.rasa, Component.all):
+        _train_rasa(settings, force)
+
+
+@evaluate_app.command("nlu")
+def evaluate_nlu(
+    diet: bool = typer.Option(True, help="Also train and measure Rasa's DIET pipeline."),
+    out: Path | None = typer.Option(None, help="Report directory (default: reports/)."),
+    goemotions_limit: int = typer.Option(0, help="Evaluate on the first N GoEmotions dev rows."),
+) -> None:
+    """Evaluate intents, out-of-scope and anger; write JSON + PNG reports."""
+    from bot.nlu.evaluate import evaluate, print_summary
+
+    settings = get_settings()
+    report = evaluate(settings, out or settings.path(settings.reports_dir), diet, goemotions_limit)
+    print_summary(report, console)
+
+
+@serve_app.command("nlu")
+def serve_nlu(
+    host: str = typer.Option(None, help="Bind address (default from settings)."),
+    port: int = typer.Option(None, help="Port (default 5006)."),
+) -> None:
+    """Serve Rasa's NLU protocol (POST /model/parse) with affect."""
+    import uvicorn
+
+    from bot.nlu.service import create_app
+
+    settings = get_settings()
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.host,
+        port=port or settings.nlu_port,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+    )
+
+
+@serve_app.command("rasa")
+def serve_rasa(
+    port: int = typer.Option(None, help="Port (default 5005)."),
+    nlu_url: str = typer.Option(None, help="NLU service URL (default http://host:5006)."),
+) -> None:
+    """Run the Rasa 3.6 dialogue manager (from .venv-rasa) against our NLU service."""
+    from bot.rasa_runtime import rasa_run_command, train_core
+
+    settings = get_settings()
+    model = train_core(settings)
+    argv, env = rasa_run_command(
+        settings,
+        model,
+        port or settings.rasa_port,
+        nlu_url or f"http://{settings.host}:{settings.nlu_port}",
+    )
+    os.execvpe(argv[0], argv, {**os.environ, **env})
+
+
+@serve_app.command("all")
+def serve_all() -> None:
+    """Start every process on embedded defaults and print the URLs (Ctrl-C stops them)."""
+    from bot.supervisor import run_all
+
+    run_all(get_settings(), console)
+
+
+@app.command()
+def seed(
+    seed_value: int = typer.Option(42, "--seed", help="Random seed (same seed, same shop)."),
+    customers: int = typer.Option(220, help="Number of customers."),
+    orders: int = typer.Option(1200, help="Number of orders."),
+    if_empty: bool = typer.Option(False, help="Leave an already seeded shop untouched."),
+) -> None:
+    """Create the app database (migrations) and load the demo shop (replacing it)."""
+    from bot.db import make_engine, session_factory, upgrade_database
+    from bot.shop.seed import seed_demo_shop
+
+    settings = get_settings()
+    url = settings.sqlalchemy_url
+    upgrade_database(url)
+    engine = make_engine(url)
+    try:
+        with progress_bars() as update:
+            report = seed_demo_shop(
+                session_factory(engine),
+                seed=seed_value,
+                customers=customers,
+                orders=orders,
+                replace=not if_empty,
+                progress=update,
+            )
+    finally:
+        engine.dispose()
+    console.print(f"Seeded {url}: {report}")
+
+
+@bench_app.command("nlu")
+def bench_nlu(
+    duration: float = typer.Option(20.0, help="Seconds per load level."),
+    out: Path | None = typer.Option(None, help="Report directory (default: reports/)."),
+) -> None:
+    """Benchmark the NLU service (fixed-rate and saturation), write JSON + markdown."""
+    from bot.nlu.bench import run_benchmark
+
+    settings = get_settings()
+    run_benchmark(settings, out or settings.path(settings.reports_dir), duration, console)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,85 @@
+"""Alembic migrations run from code: no ``alembic.ini`` is needed.
+
+Revisions live in ``bot/db/migrations/versions`` and are named ``NNNN_feature.py`` with the
+revision id ``NNNN_feature``. To add one after changing models (import new model modules in
+``bot/db/models.py`` first)::
+
+    from bot.db.migrate import make_revision
+    make_revision("sqlite:///var/dev.db", "case log tables", rev_id="0002_caselog")
+
+then review the generated file and run ``ruff format`` on it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from bot.db.engine import make_engine
+
+MIGRATIONS_DIR = Path(__file__).resolve().with_name("migrations")
+DATABASE_URL_ATTRIBUTE = "calmdesk_database_url"
+
+
+def alembic_config(url: str) -> Config:
+    """Build the Alembic configuration for the app database at ``url``.
+
+    The URL travels in ``config.attributes`` rather than the ini options, so passwords with
+    ``%`` characters need no escaping.
+
+    Args:
+        url: The SQLAlchemy URL of the database to migrate.
+
+    Returns:
+        A configuration whose ``script_location`` is this package's ``migrations`` directory.
+    """
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("file_template", "%%(rev)s")
+    config.attributes[DATABASE_URL_ATTRIBUTE] = url
+    return config
+
+
+def upgrade_database(url: str, revision: str = "head") -> None:
+    """Apply the migrations up to ``revision`` (``alembic upgrade head``); safe to repeat.
+
+    Args:
+        url: The SQLAlchemy URL of the database; an SQLite file and its directory are created.
+        revision: The target revision, ``head`` by default.
+    """
+    command.upgrade(alembic_config(url), revision)
+
+
+def make_revision(url: str, message: str, *, rev_id: str, autogenerate: bool = True) -> None:
+    """Write a new revision file, comparing the models with the database at ``url``.
+
+    Args:
+        url: A database migrated to the current head (autogenerate diffs against it).
+        message: What the revision does.
+        rev_id: The revision id and file name, e.g. ``0002_caselog``.
+        autogenerate: Fill the revision from the model differences (else an empty one).
+    """
+    command.revision(alembic_config(url), message=message, autogenerate=autogenerate, rev_id=rev_id)
+
+
+def head_revision() -> str | None:
+    """Return the newest revision shipped with the package."""
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
+def current_revision(url: str) -> str | None:
+    """Return the revision the database at ``url`` is at, or ``None`` when it is unmigrated.
+
+    Args:
+        url: The SQLAlchemy URL of the database.
+    """
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    finally:
+        engine.dispose()

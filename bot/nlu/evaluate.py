@@ -1,0 +1,195 @@
+"""``calmdesk evaluate nlu``: intents, out-of-scope and anger, side by side with Rasa's DIET."""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from bot.nlu.data import load_nlu_data
+from bot.nlu.datasets import load_clinc_out_of_scope, load_goemotions
+from bot.nlu.diet import run_diet
+from bot.nlu.metrics import (
+    accuracy,
+    binary_prf,
+    macro_f1,
+    per_class_f1,
+    percentile,
+    roc_auc,
+)
+from bot.nlu.pipeline import NLUPipeline
+from bot.nlu.plots import confusion_png
+from bot.nlu.splits import bucket
+from bot.nlu.train_data import OUT_OF_SCOPE
+from bot.settings import Settings
+
+INTENSITY_LADDER = (
+    "where is my order",
+    "this is the third time I ask, where is my order",
+    "WHERE IS MY ORDER?!! worst service ever, I want my money back NOW",
+)
+BARS = {"intent_accuracy": 0.95, "anger_f1": 0.55, "anger_auc": 0.88}
+
+
+def _clinc_test(shared: Path) -> list[str]:
+    calibration = set(load_clinc_out_of_scope(shared, "val", 1))
+    return [t for t in load_clinc_out_of_scope(shared, "val", 3, seed=99) if t not in calibration]
+
+
+def _parse_texts(pipeline: NLUPipeline, texts: list[str], size: int = 64) -> list[Any]:
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    out: list[Any] = [None] * len(texts)
+    for start in range(0, len(order), size):
+        idx = order[start : start + size]
+        for i, result in zip(idx, pipeline.parse_batch([texts[i] for i in idx]), strict=True):
+            out[i] = result
+    return out
+
+
+def _latency(pipeline: NLUPipeline, texts: list[str]) -> dict[str, float]:
+    samples = []
+    for text in texts:
+        started = time.perf_counter()
+        pipeline.parse_batch([text])
+        samples.append((time.perf_counter() - started) * 1000.0)
+    return {
+        "p50_ms": round(percentile(samples, 50), 2),
+        "p95_ms": round(percentile(samples, 95), 2),
+    }
+
+
+def _intent_section(pipeline: NLUPipeline, test: list[tuple[str, str]], clinc: list[str]) -> dict:
+    texts = [t for t, _ in test] + clinc
+    gold = [g for _, g in test] + [OUT_OF_SCOPE] * len(clinc)
+    pred = [r.intent.name for r in _parse_texts(pipeline, texts)]
+    own = len(test)
+    oos = binary_prf([g == OUT_OF_SCOPE for g in gold], [p == OUT_OF_SCOPE for p in pred])
+    return {
+        "test_examples": own,
+        "clinc_out_of_scope_examples": len(clinc),
+        "accuracy": round(accuracy(gold[:own], pred[:own]), 4),
+        "macro_f1": round(macro_f1(gold[:own], pred[:own]), 4),
+        "accuracy_with_clinc_oos": round(accuracy(gold, pred), 4),
+        "out_of_scope": {"precision": oos["precision"], "recall": oos["recall"], "f1": oos["f1"]},
+        "per_intent": per_class_f1(gold[:own], pred[:own]),
+        "_gold": gold[:own],
+        "_pred": pred[:own],
+    }
+
+
+def _anger_section(pipeline: NLUPipeline, shared: Path, limit: int) -> dict:
+    dev = load_goemotions(shared, "dev")
+    if limit:
+        dev = dev[:limit]
+    results = _parse_texts(pipeline, [e.text for e in dev])
+    gold = [e.is_anger for e in dev]
+    head = [r.affect.model_anger for r in results]
+    final = [r.affect.anger for r in results]
+    threshold = pipeline.model.meta.anger_threshold
+    ladder = {
+        t: r.affect.anger
+        for t, r in zip(INTENSITY_LADDER, pipeline.parse_batch(list(INTENSITY_LADDER)), strict=True)
+    }
+    return {
+        "goemotions_dev_examples": len(dev),
+        "positives": int(sum(gold)),
+        "model_head": {
+            "threshold": threshold,
+            **binary_prf(gold, [s >= threshold for s in head]),
+            "roc_auc": round(roc_auc(gold, head), 4),
+        },
+        "final_anger_with_cues": {
+            "threshold": 0.3,
+            **binary_prf(gold, [s >= 0.3 for s in final]),
+            "roc_auc": round(roc_auc(gold, final), 4),
+        },
+        "intensity_ladder": ladder,
+        "ladder_increasing": list(ladder.values()) == sorted(ladder.values())
+        and len(set(ladder.values())) == 3,
+    }
+
+
+def evaluate(settings: Settings, out_dir: Path, with_diet: bool, goemotions_limit: int = 0) -> dict:
+    """Evaluate the trained NLU model (and DIET), write ``nlu-eval.json`` and the PNG matrix.
+
+    Args:
+        settings: the settings.
+        out_dir: report directory.
+        with_diet: also train and measure Rasa's default DIET pipeline (needs .venv-rasa).
+        goemotions_limit: evaluate anger on only the first N dev rows (0: all).
+
+    Returns:
+        The report dictionary that was written.
+    """
+    data_dir, shared = settings.path(settings.nlu_data_dir), settings.path(settings.shared_data_dir)
+    pipeline = NLUPipeline.load(settings.nlu_model_dir, data_dir, settings.torch_threads)
+    data = load_nlu_data(data_dir)
+    test = [(e.text, e.intent) for e in data.examples if bucket(e.text) == "test"]
+    train = [(e.text, e.intent) for e in data.examples if bucket(e.text) != "test"]
+    clinc = _clinc_test(shared)
+    intents = _intent_section(pipeline, test, clinc)
+    gold, pred = intents.pop("_gold"), intents.pop("_pred")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    confusion_png(gold, pred, out_dir / "nlu-confusion.png", "calmdesk NLU: held-out intents")
+    sample = random.Random(3).sample([t for t, _ in test], min(100, len(test)))
+    report: dict[str, Any] = {
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "model": pipeline.info.__dict__ | {"intents": len(pipeline.info.intents)},
+        "training_seconds": pipeline.model.meta.training.get("seconds"),
+        "intents": intents,
+        "anger": _anger_section(pipeline, shared, goemotions_limit),
+        "latency_in_process": _latency(pipeline, sample),
+        "bars": BARS,
+    }
+    if with_diet:
+        clinc_train = load_clinc_out_of_scope(shared, "train", 4)
+        diet = run_diet(settings, train + [(t, OUT_OF_SCOPE) for t in clinc_train], test, out_dir)
+        report["diet"] = diet
+    report["bars_met"] = {
+        "intent_accuracy": intents["accuracy"] >= BARS["intent_accuracy"]
+        and (not with_diet or intents["accuracy"] > report["diet"]["accuracy"]),
+        "anger_f1": report["anger"]["model_head"]["f1"] >= BARS["anger_f1"],
+        "anger_auc": report["anger"]["model_head"]["roc_auc"] >= BARS["anger_auc"],
+    }
+    (out_dir / "nlu-eval.json").write_text(json.dumps(report, indent=2, default=_plain) + "\n")
+    return report
+
+
+def print_summary(report: dict, console: Console) -> None:
+    """Print the headline figures as a table."""
+    table = Table(title="calmdesk NLU evaluation")
+    table.add_column("metric")
+    table.add_column("calmdesk")
+    table.add_column("DIET")
+    diet = report.get("diet", {})
+    i, a = report["intents"], report["anger"]
+    rows = [
+        ("intent accuracy (held-out)", i["accuracy"], diet.get("accuracy", "-")),
+        ("intent macro-F1", i["macro_f1"], diet.get("macro_f1", "-")),
+        ("out-of-scope precision", i["out_of_scope"]["precision"], "-"),
+        ("out-of-scope recall", i["out_of_scope"]["recall"], "-"),
+        ("GoEmotions anger F1", a["model_head"]["f1"], "-"),
+        ("GoEmotions anger ROC-AUC", a["model_head"]["roc_auc"], "-"),
+        (
+            "parse p50 ms (in-process)",
+            report["latency_in_process"]["p50_ms"],
+            diet.get("parse_p50_ms", "-"),
+        ),
+        ("training seconds", report.get("training_seconds"), diet.get("train_seconds", "-")),
+    ]
+    for name, ours, theirs in rows:
+        table.add_row(name, str(ours), str(theirs))
+    console.print(table)
+    console.print(f"anger ladder: {a['intensity_ladder']} increasing={a['ladder_increasing']}")
+    console.print(f"bars met: {report['bars_met']}")
+
+
+def _plain(value: Any) -> Any:
+    """JSON fallback for numpy scalars."""
+    return value.item() if hasattr(value, "item") else str(value)

@@ -1,0 +1,66 @@
+"""Wire payloads of the NLU service (Rasa's NLU HTTP protocol plus our ``affect``)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ParseRequest(BaseModel):
+    """Rasa's request to an NLU server: ``{"text", "message_id", "token"}``."""
+
+    model_config = ConfigDict(extra="ignore", strict=True)
+
+    text: str
+    message_id: str | None = None
+    token: str | None = None
+
+
+class IntentScore(BaseModel):
+    """An intent with its calibrated confidence."""
+
+    name: str
+    confidence: float
+
+
+class EntityOut(BaseModel):
+    """An entity in Rasa's format."""
+
+    entity: str
+    value: Any
+    start: int
+    end: int
+    confidence_entity: float
+    extractor: str
+
+
+class Affect(BaseModel):
+    """How the customer feels: anger 0..1, sentiment -1..1, a label, top emotions and cues."""
+
+    anger: float = Field(ge=0.0, le=1.0)
+    sentiment: float = Field(ge=-1.0, le=1.0)
+    label: Literal["calm", "annoyed", "angry", "furious"]
+    emotions: dict[str, float]
+    cues: list[str]
+    model_anger: float
+    intensity: float
+
+
+class ParseResult(BaseModel):
+    """Rasa's parse format (text, intent, intent_ranking, entities) plus ``affect``."""
+
+    text: str
+    intent: IntentScore
+    intent_ranking: list[IntentScore]
+    entities: list[EntityOut]
+    affect: Affect
+    message_id: str | None = None
+    out_of_scope: bool = False
+
+
+class ErrorBody(BaseModel):
+    """Every 4xx answer: a stable error code and a human-readable reason."""
+
+    error: str
+    reason: str

@@ -1,0 +1,171 @@
+"""The NLU service: Rasa's ``POST /model/parse`` plus ``/health`` and ``/version``.
+
+Rasa 3.6 uses it through ``endpoints.yml`` (``nlu: url:``). Bad input gets a 4xx JSON error
+(``{"error": code, "reason": text}``), never a 500.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from importlib.metadata import version as package_version
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, ORJSONResponse
+from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from bot.nlu.batcher import MicroBatcher
+from bot.nlu.errors import NLUError
+from bot.nlu.pipeline import NLUPipeline
+from bot.nlu.schemas import ParseRequest
+from bot.settings import Settings
+
+log = logging.getLogger("calmdesk.nlu")
+
+
+class RequestError(NLUError):
+    """A client error, rendered as ``{"error": code, "reason": reason}`` with a 4xx status."""
+
+    def __init__(self, status: int, code: str, reason: str) -> None:
+        """Create the error."""
+        super().__init__(reason)
+        self.status = status
+        self.code = code
+        self.reason = reason
+
+
+def _error(status: int, code: str, reason: str) -> JSONResponse:
+    return JSONResponse({"error": code, "reason": reason}, status_code=status)
+
+
+def _sanitize(text: str) -> str:
+    return "".join(ch for ch in text if ch in "\n\t" or ch.isprintable()).strip()
+
+
+def parse_request_body(body: bytes, settings: Settings) -> ParseRequest:
+    """Validate a raw ``/model/parse`` body.
+
+    Raises:
+        RequestError: with the status and reason for every kind of bad input.
+    """
+    if len(body) > settings.nlu_max_body_bytes:
+        raise RequestError(
+            413, "body_too_large", f"request body exceeds {settings.nlu_max_body_bytes} bytes"
+        )
+    try:
+        decoded = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RequestError(400, "invalid_utf8", f"body is not valid UTF-8: {exc.reason}") from exc
+    try:
+        payload = json.loads(decoded)
+    except json.JSONDecodeError as exc:
+        raise RequestError(400, "malformed_json", f"body is not valid JSON: {exc.msg}") from exc
+    if not isinstance(payload, dict):
+        raise RequestError(422, "invalid_request", "body must be a JSON object with 'text'")
+    try:
+        request = ParseRequest.model_validate(payload)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "body"
+        raise RequestError(422, "invalid_request", f"{field}: {first['msg']}") from exc
+    text = _sanitize(request.text)
+    if not text:
+        raise RequestError(422, "empty_text", "text is empty or whitespace only")
+    if len(text) > settings.nlu_max_text_chars:
+        raise RequestError(
+            413,
+            "text_too_long",
+            f"text has {len(text)} characters; the limit is {settings.nlu_max_text_chars} "
+            "(rejected, not truncated)",
+        )
+    return request.model_copy(update={"text": text})
+
+
+def create_app(settings: Settings, loader: Callable[[], NLUPipeline] | None = None) -> FastAPI:
+    """Build the NLU app; the pipeline is loaded at start-up (not at import).
+
+    Args:
+        settings: the settings.
+        loader: returns the pipeline; defaults to loading the trained model from settings.
+    """
+
+    def default_loader() -> NLUPipeline:
+        return NLUPipeline.load(
+            settings.nlu_model_dir,
+            settings.path(settings.nlu_data_dir),
+            threads=settings.torch_threads,
+        )
+
+    state: dict[str, Any] = {}
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        pipeline = await asyncio.to_thread(loader or default_loader)
+        pipeline.parse_batch(["warm up"])
+        batcher = MicroBatcher(
+            pipeline.parse_batch, settings.nlu_max_batch, settings.nlu_cache_size
+        )
+        batcher.start()
+        state.update(pipeline=pipeline, batcher=batcher)
+        log.info("nlu.started", extra={"model": pipeline.info.model_version})
+        yield
+        await batcher.stop()
+
+    app = FastAPI(title="calmdesk NLU", version="0.1.0", lifespan=lifespan)
+
+    @app.exception_handler(RequestError)
+    async def on_request_error(_: Request, exc: RequestError) -> JSONResponse:
+        return _error(exc.status, exc.code, exc.reason)
+
+    @app.exception_handler(RequestValidationError)
+    async def on_validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return _error(422, "invalid_request", str(exc.errors()[:1]))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def on_http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return _error(exc.status_code, "http_error", str(exc.detail))
+
+    @app.post("/model/parse", response_class=ORJSONResponse)
+    async def parse(request: Request) -> ORJSONResponse:
+        body = await request.body()
+        parsed = parse_request_body(body, settings)
+        if settings.nlu_token:
+            token = request.query_params.get("token") or parsed.token
+            if token != settings.nlu_token:
+                raise RequestError(401, "unauthorized", "missing or wrong token")
+        result = await state["batcher"].parse(parsed.text, parsed.message_id)
+        return ORJSONResponse(result.model_dump())
+
+    @app.get("/health")
+    async def health() -> dict[str, Any]:
+        batcher: MicroBatcher = state["batcher"]
+        return {
+            "status": "ok",
+            "model_loaded": "pipeline" in state,
+            "parsed": batcher.parsed,
+            "batches": batcher.batches,
+            "cache_hits": batcher.cache.hits,
+        }
+
+    @app.get("/version")
+    async def version() -> dict[str, Any]:
+        info = state["pipeline"].info
+        return {
+            "calmdesk": package_version("calmdesk"),
+            "model_version": info.model_version,
+            "encoder": info.encoder,
+            "trained_at": info.trained_at,
+            "data_fingerprint": info.data_fingerprint,
+            "oos_threshold": info.oos_threshold,
+            "intents": info.intents,
+            "torch": package_version("torch"),
+            "transformers": package_version("transformers"),
+        }
+
+    return app

@@ -1,0 +1,132 @@
+"""The real NLU service process over real HTTP on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.nlu.bench import free_port, start_service
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = free_port()
+    log = Path(tmp_path_factory.mktemp("nlu")) / "nlu.log"
+    proc = start_service(port, {"CALMDESK_NLU_CACHE_SIZE": "0"}, log)
+    yield f"http://127.0.0.1:{port}"
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+def parse(base_url: str, text: str, **extra: object) -> dict:
+    reply = httpx.post(f"{base_url}/model/parse", json={"text": text, **extra}, timeout=30)
+    assert reply.status_code == 200, reply.text
+    return reply.json()
+
+
+def test_rasa_parse_format(base_url: str) -> None:
+    result = parse(base_url, "where is my order #1042? it was due last week", message_id="m1")
+    assert result["text"] == "where is my order #1042? it was due last week"
+    assert result["intent"]["name"] == "track_order"
+    assert 0 < result["intent"]["confidence"] <= 1
+    ranking = result["intent_ranking"]
+    assert ranking[0]["name"] == "track_order"
+    assert [r["confidence"] for r in ranking] == sorted((r["confidence"] for r in ranking), reverse=True)
+    order = [e for e in result["entities"] if e["entity"] == "order_id"][0]
+    assert order["value"] == "1042" and result["text"][order["start"]:order["end"]] == "1042"
+    assert order["extractor"] and "confidence_entity" in order
+    affect = result["affect"]
+    assert set(affect) >= {"anger", "sentiment", "label", "emotions", "cues"}
+    assert result["message_id"] == "m1"
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("I want to cancel order 2231", "cancel_order"),
+        ("can I return the running shoes, they don't fit", "return_item"),
+        ("my card was charged twice", "payment_issue"),
+        ("let me talk to a real person", "request_human"),
+        ("what's the capital of australia", "out_of_scope"),
+        ("hi there", "greet"),
+    ],
+)
+def test_intents(base_url: str, text: str, intent: str) -> None:
+    assert parse(base_url, text)["intent"]["name"] == intent
+
+
+def test_anger_rises_with_intensity(base_url: str) -> None:
+    calm = parse(base_url, "where is my order")["affect"]
+    third = parse(base_url, "this is the third time I ask, where is my order")["affect"]
+    shout = parse(
+        base_url, "WHERE IS MY ORDER?!! worst service ever, I want my money back NOW"
+    )["affect"]
+    assert calm["anger"] < third["anger"] < shout["anger"]
+    assert calm["label"] == "calm"
+    assert shout["label"] in {"angry", "furious"}
+    assert shout["sentiment"] < 0
+    assert "repeat_contact" in third["cues"]
+
+
+def test_emoji_and_non_latin_text_parse_normally(base_url: str) -> None:
+    for text in ("😡😡😡", "🙂", "¿Dónde está mi pedido?", "我的订单在哪里", "где мой заказ"):
+        result = parse(base_url, text)
+        assert result["intent"]["name"]
+        assert 0 <= result["affect"]["anger"] <= 1
+
+
+@pytest.mark.parametrize(
+    ("content", "status", "code"),
+    [
+        (b'{"text": ""}', 422, "empty_text"),
+        (b'{"text": "   "}', 422, "empty_text"),
+        (b"\xc3\x28", 400, "invalid_utf8"),
+        (b"{not json", 400, "malformed_json"),
+        (b'{"text": ["a"]}', 422, "invalid_request"),
+        (b'"just a string"', 422, "invalid_request"),
+        (('{"text": "' + "x" * 10_001 + '"}').encode(), 413, "text_too_long"),
+    ],
+)
+def test_bad_input_gets_json_4xx(base_url: str, content: bytes, status: int, code: str) -> None:
+    reply = httpx.post(
+        f"{base_url}/model/parse", content=content, headers={"content-type": "application/json"}
+    )
+    assert reply.status_code == status
+    assert reply.json()["error"] == code and reply.json()["reason"]
+
+
+def test_unknown_route_and_method_are_json_4xx(base_url: str) -> None:
+    assert httpx.get(f"{base_url}/nope").status_code == 404
+    reply = httpx.get(f"{base_url}/model/parse")
+    assert reply.status_code == 405 and reply.json()["error"] == "http_error"
+
+
+def test_health_and_version(base_url: str) -> None:
+    assert httpx.get(f"{base_url}/health").json()["status"] == "ok"
+    version = httpx.get(f"{base_url}/version").json()
+    assert version["encoder"] == "sentence-transformers/all-MiniLM-L6-v2"
+    assert "track_order" in version["intents"]
+
+
+def test_concurrent_requests_are_micro_batched(base_url: str) -> None:
+    before = httpx.get(f"{base_url}/health").json()
+
+    async def burst() -> list[int]:
+        async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
+            replies = await asyncio.gather(
+                *(client.post("/model/parse", json={"text": f"where is order {1000 + i}"})
+                  for i in range(48))
+            )
+        return [r.status_code for r in replies]
+
+    assert asyncio.run(burst()) == [200] * 48
+    after = httpx.get(f"{base_url}/health").json()
+    parsed = after["parsed"] - before["parsed"]
+    batches = after["batches"] - before["batches"]
+    assert parsed == 48 and batches < parsed
