@@ -25,11 +25,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 app = typer.Typer(help="calmdesk: customer-service assistant with an emotional circuit breaker.")
-train_app = typer.Typer(help="Train models.")
 evaluate_app = typer.Typer(help="Evaluate models and write reports.")
 serve_app = typer.Typer(help="Run services.")
 bench_app = typer.Typer(help="Benchmarks that write reports.")
-app.add_typer(train_app, name="train")
 app.add_typer(evaluate_app, name="evaluate")
 app.add_typer(serve_app, name="serve")
 app.add_typer(bench_app, name="bench")
@@ -110,7 +108,7 @@ def _train_rasa(settings: Settings, force: bool) -> None:
     console.print(f"Rasa model: {model}")
 
 
-@train_app.callback(invoke_without_command=True)
+@app.command()
 def train(
     component: Component = typer.Argument(Component.all, help="nlu, rasa or all"),
     force: bool = typer.Option(False, help="Retrain even when the data did not change."),

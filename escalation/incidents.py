@@ -1,20 +1,26 @@
-"""The incident detector: a surge of angry messages about one cause, across conversations.
+"""The incident detector: a surge of angry conversations about one cause.
 
 For every cause key (``delivery|carrier=dhl``, see :func:`escalation.causes.cause_keys`) it
-keeps sliding time windows of messages. On each message of a cause, for each window::
+keeps sliding time windows of messages. A conversation is *angry* in a window when it sent at
+least ``angry_messages_per_conversation`` angry messages there (anger ≥ ``angry_at``). Angry
+messages come in clusters (one upset customer writes several), so the conversation, not the
+message, is the independent unit; counting messages would make chance clusters look like
+surges. On each message of a cause, for each window::
 
-    k = angry messages in the window (at most ``max_angry_per_conversation`` per conversation)
-    n = messages in the window
-    p0 = max(min_baseline_rate,
-             (decayed angry + shop_rate * prior_weight) / (decayed messages + prior_weight))
+    d  = angry conversations in the window,  n = conversations in the window
+    q0 = max(min_baseline_share,
+             (decayed angry conversations + shop_share * prior_weight)
+             / (decayed conversations + prior_weight))
 
-where the decayed counts are the cause's own history that has left the longest window (half
-life ``baseline_half_life_seconds``) and ``shop_rate`` is the same over all causes, itself
-shrunk towards ``prior_angry_rate``. An incident opens when the one-sided Poisson tail
-``P(X ≥ k | mean n * p0)`` is below ``alpha`` and at least ``min_angry_conversations``
-distinct conversations are angry. It closes once every window's p-value has stayed at or
-above ``close_p_value`` for ``close_after_seconds``. Messages around an incident never feed
-the baseline, so a surge cannot teach the detector that surges are normal.
+An incident opens when the one-sided Poisson tail ``P(X ≥ d | mean n * q0)`` is below
+``alpha`` and ``d ≥ min_angry_conversations``. It closes once every window's p-value has stayed
+at or above ``close_p_value`` for ``close_after_seconds``.
+
+The decayed counts (half life ``baseline_half_life_seconds``) are the cause's conversations
+that have left the longest window; ``shop_share`` is the same over all causes, shrunk towards
+``prior_angry_share``. Conversations seen while the cause looked suspicious (p-value below
+``baseline_guard_p_value``) or had an incident never feed the baseline, so a surge cannot
+teach the detector that surges are normal.
 """
 
 from __future__ import annotations
@@ -46,11 +52,11 @@ class Incident:
         opened_at: When it was detected.
         p_value: The Poisson tail p-value that opened it.
         window_seconds: The window that crossed the threshold.
-        angry_at_open: Angry messages in that window.
-        messages_at_open: All messages in that window.
-        expected_at_open: Angry messages expected there from the baseline.
+        angry_at_open: Angry conversations in that window.
+        conversations_at_open: All conversations in that window.
+        expected_at_open: Angry conversations expected there from the baseline.
         affected_conversations: Conversations with angry messages about the cause.
-        angry_messages: Angry messages about the cause since (and in the window before) opening.
+        angry_messages: Angry messages about the cause since opening.
         closed_at: When it closed, or ``None`` while open.
     """
 
@@ -60,7 +66,7 @@ class Incident:
     p_value: float
     window_seconds: float
     angry_at_open: int
-    messages_at_open: int
+    conversations_at_open: int
     expected_at_open: float
     affected_conversations: frozenset[str] = frozenset()
     angry_messages: int = 0
@@ -75,92 +81,80 @@ class Observation:
     incident: Incident | None = None
 
 
-@dataclass(slots=True)
-class _Entry:
-    at: float
-    conversation_id: str
-    counted_angry: bool
-
-
-@dataclass(slots=True)
-class _Window:
-    seconds: float
-    entries: deque[_Entry] = field(default_factory=deque)
-    angry: int = 0
-    angry_by_conversation: Counter[str] = field(default_factory=Counter)
-    by_conversation: Counter[str] = field(default_factory=Counter)
-
-    def add(self, entry: _Entry) -> None:
-        self.entries.append(entry)
-        self.by_conversation[entry.conversation_id] += 1
-        if entry.counted_angry:
-            self.angry += 1
-            self.angry_by_conversation[entry.conversation_id] += 1
-
-    def evict(self, now: float) -> list[_Entry]:
-        gone: list[_Entry] = []
-        horizon = now - self.seconds
-        while self.entries and self.entries[0].at <= horizon:
-            entry = self.entries.popleft()
-            gone.append(entry)
-            _decrement(self.by_conversation, entry.conversation_id)
-            if entry.counted_angry:
-                self.angry -= 1
-                _decrement(self.angry_by_conversation, entry.conversation_id)
-        return gone
-
-    def p_values(self, rate: float) -> tuple[float, float]:
-        """Poisson tail p-values of the angry messages and of the angry conversations.
-
-        The expected share of conversations with an angry message is taken as
-        ``1 - (1 - rate) ** messages_per_conversation``, which assumes independent messages
-        and so overestimates it when anger clusters in conversations (a conservative choice).
-        """
-        messages = len(self.entries)
-        message_p = poisson_sf(self.angry, messages * rate)
-        conversations = len(self.by_conversation)
-        if not conversations:
-            return message_p, 1.0
-        share = 1.0 - (1.0 - rate) ** (messages / conversations)
-        return message_p, poisson_sf(len(self.angry_by_conversation), conversations * share)
-
-
-def _decrement(counter: Counter[str], key: str) -> None:
+def _decrement(counter: Counter[str], key: str) -> int:
     remaining = counter[key] - 1
     if remaining > 0:
         counter[key] = remaining
     else:
         del counter[key]
+    return max(remaining, 0)
+
+
+@dataclass(slots=True)
+class _Window:
+    """One cause's messages over the last ``seconds``, counted per conversation."""
+
+    seconds: float
+    needed: int
+    entries: deque[tuple[float, str, bool]] = field(default_factory=deque)
+    messages: Counter[str] = field(default_factory=Counter)
+    angry: Counter[str] = field(default_factory=Counter)
+    angry_conversations: int = 0
+
+    def add(self, at: float, conversation_id: str, angry: bool) -> None:
+        self.entries.append((at, conversation_id, angry))
+        self.messages[conversation_id] += 1
+        if angry:
+            self.angry[conversation_id] += 1
+            if self.angry[conversation_id] == self.needed:
+                self.angry_conversations += 1
+
+    def evict(self, now: float) -> list[str]:
+        """Drop messages older than the window; return conversations that left it entirely."""
+        departed: list[str] = []
+        horizon = now - self.seconds
+        while self.entries and self.entries[0][0] <= horizon:
+            _, conversation_id, angry = self.entries.popleft()
+            if angry and _decrement(self.angry, conversation_id) == self.needed - 1:
+                self.angry_conversations -= 1
+            if not _decrement(self.messages, conversation_id):
+                departed.append(conversation_id)
+        return departed
+
+    def p_value(self, share: float) -> float:
+        return poisson_sf(self.angry_conversations, len(self.messages) * share)
 
 
 @dataclass(slots=True)
 class _Baseline:
-    """Exponentially decayed counts of messages that have left the longest window."""
+    """Exponentially decayed counts of conversations that have left the longest window."""
 
     half_life: float
-    messages: float = 0.0
+    conversations: float = 0.0
     angry: float = 0.0
     at: float | None = None
 
-    def decay_to(self, now: float) -> None:
+    def add(self, angry: bool, now: float) -> None:
         if self.at is not None and now > self.at:
             factor = 0.5 ** ((now - self.at) / self.half_life)
-            self.messages *= factor
+            self.conversations *= factor
             self.angry *= factor
         self.at = now if self.at is None else max(self.at, now)
+        self.conversations += 1
+        self.angry += angry
 
-    def rate(self, prior_rate: float, prior_weight: float) -> float:
-        return (self.angry + prior_rate * prior_weight) / (self.messages + prior_weight)
+    def share(self, prior_share: float, prior_weight: float) -> float:
+        return (self.angry + prior_share * prior_weight) / (self.conversations + prior_weight)
 
 
 @dataclass(slots=True)
 class _Cause:
     windows: list[_Window]
     baseline: _Baseline
+    peak_angry: Counter[str] = field(default_factory=Counter)
+    tainted: set[str] = field(default_factory=set)
     incident: Incident | None = None
     normal_since: float | None = None
-    exclude_from: float | None = None
-    exclude_until: float | None = None
 
 
 class IncidentDetector:
@@ -201,29 +195,26 @@ class IncidentDetector:
         if not self.policy.enabled:
             return Observation()
         angry = self.is_angry(signal)
+        conversation_id = signal.conversation_id
         events: list[Event] = []
         incident: Incident | None = None
         with self._lock:
             for key in cause_keys(signal, self.policy, topic):
-                cause = self._causes.get(key)
-                if cause is None:
-                    windows = [_Window(seconds) for seconds in self.policy.windows_seconds]
-                    cause = _Cause(windows, _Baseline(self.policy.baseline_half_life_seconds))
-                    self._causes[key] = cause
+                cause = self._cause(key)
                 self._evict(cause, at)
-                longest = cause.windows[-1]
-                cap = self.policy.max_angry_per_conversation
-                counted = angry and longest.angry_by_conversation[signal.conversation_id] < cap
-                entry = _Entry(at, signal.conversation_id, counted)
                 for window in cause.windows:
-                    window.add(entry)
-                if cause.incident is not None and angry:
-                    cause.incident = replace(
-                        cause.incident,
-                        affected_conversations=cause.incident.affected_conversations
-                        | {signal.conversation_id},
-                        angry_messages=cause.incident.angry_messages + 1,
-                    )
+                    window.add(at, conversation_id, angry)
+                longest = cause.windows[-1].angry[conversation_id]
+                cause.peak_angry[conversation_id] = max(cause.peak_angry[conversation_id], longest)
+                if cause.incident is not None:
+                    cause.tainted.add(conversation_id)
+                    if angry:
+                        cause.incident = replace(
+                            cause.incident,
+                            affected_conversations=cause.incident.affected_conversations
+                            | {conversation_id},
+                            angry_messages=cause.incident.angry_messages + 1,
+                        )
                 events.extend(self._evaluate(key, cause, at))
                 if cause.incident is not None and incident is None:
                     incident = cause.incident
@@ -253,50 +244,48 @@ class IncidentDetector:
         with self._lock:
             return [c.incident for c in self._causes.values() if c.incident is not None]
 
-    def _baseline_rate(self, cause: _Cause) -> float:
-        """The expected angry share of a cause's messages.
+    def _cause(self, key: str) -> _Cause:
+        cause = self._causes.get(key)
+        if cause is None:
+            needed = self.policy.angry_messages_per_conversation
+            windows = [_Window(seconds, needed) for seconds in self.policy.windows_seconds]
+            cause = _Cause(windows, _Baseline(self.policy.baseline_half_life_seconds))
+            self._causes[key] = cause
+        return cause
 
-        The cause's own history, shrunk towards the shop-wide rate (itself shrunk towards
-        ``prior_angry_rate``), never below ``min_baseline_rate``.
-        """
+    def _baseline_share(self, cause: _Cause) -> float:
         policy = self.policy
-        shop_rate = self._shop.rate(policy.prior_angry_rate, policy.prior_weight)
-        rate = cause.baseline.rate(shop_rate, policy.prior_weight)
-        return max(rate, policy.min_baseline_rate)
+        shop_share = self._shop.share(policy.prior_angry_share, policy.prior_weight)
+        share = cause.baseline.share(shop_share, policy.prior_weight)
+        return max(share, policy.min_baseline_share)
 
     def _evict(self, cause: _Cause, now: float) -> None:
         for window in cause.windows[:-1]:
             window.evict(now)
-        gone = cause.windows[-1].evict(now)
-        if not gone:
-            return
-        cause.baseline.decay_to(now)
-        self._shop.decay_to(now)
-        for entry in gone:
-            if (
-                cause.exclude_from is not None
-                and entry.at >= cause.exclude_from
-                and (cause.exclude_until is None or entry.at <= cause.exclude_until)
-            ):
+        needed = self.policy.angry_messages_per_conversation
+        for conversation_id in cause.windows[-1].evict(now):
+            angry = cause.peak_angry.pop(conversation_id, 0) >= needed
+            if conversation_id in cause.tainted:
+                cause.tainted.discard(conversation_id)
                 continue
-            for baseline in (cause.baseline, self._shop):
-                baseline.messages += 1
-                baseline.angry += entry.counted_angry
+            cause.baseline.add(angry, now)
+            self._shop.add(angry, now)
 
     def _evaluate(self, key: str, cause: _Cause, at: float) -> list[Event]:
         policy = self.policy
-        rate = self._baseline_rate(cause)
+        share = self._baseline_share(cause)
         lowest = 1.0
         for window in cause.windows:
-            message_p, conversation_p = window.p_values(rate)
-            lowest = min(lowest, message_p)
+            p_value = window.p_value(share)
+            lowest = min(lowest, p_value)
             if (
                 cause.incident is None
-                and message_p < policy.alpha
-                and conversation_p < policy.conversation_alpha
-                and len(window.angry_by_conversation) >= policy.min_angry_conversations
+                and p_value < policy.alpha
+                and window.angry_conversations >= policy.min_angry_conversations
             ):
-                return [self._open(key, cause, window, message_p, rate, at)]
+                return [self._open(key, cause, window, p_value, share, at)]
+        if lowest < policy.baseline_guard_p_value:
+            cause.tainted.update(cause.windows[-1].messages)
         if cause.incident is None:
             return []
         if lowest < policy.close_p_value:
@@ -304,12 +293,12 @@ class IncidentDetector:
             return []
         if cause.normal_since is None:
             cause.normal_since = at
-        if at - cause.normal_since < self.policy.close_after_seconds:
+        if at - cause.normal_since < policy.close_after_seconds:
             return []
         return [self._close(cause, at)]
 
     def _open(
-        self, key: str, cause: _Cause, window: _Window, p_value: float, rate: float, at: float
+        self, key: str, cause: _Cause, window: _Window, p_value: float, share: float, at: float
     ) -> Event:
         longest = cause.windows[-1]
         incident = Incident(
@@ -318,16 +307,14 @@ class IncidentDetector:
             opened_at=at,
             p_value=p_value,
             window_seconds=window.seconds,
-            angry_at_open=window.angry,
-            messages_at_open=len(window.entries),
-            expected_at_open=len(window.entries) * rate,
-            affected_conversations=frozenset(longest.angry_by_conversation),
-            angry_messages=longest.angry,
+            angry_at_open=window.angry_conversations,
+            conversations_at_open=len(window.messages),
+            expected_at_open=len(window.messages) * share,
+            affected_conversations=frozenset(longest.angry),
         )
         cause.incident = incident
         cause.normal_since = None
-        cause.exclude_from = at - longest.seconds
-        cause.exclude_until = None
+        cause.tainted.update(longest.messages)
         return Event(
             INCIDENT_OPENED,
             at,
@@ -336,10 +323,10 @@ class IncidentDetector:
                 "cause_key": key,
                 "p_value": p_value,
                 "window_seconds": window.seconds,
-                "angry": incident.angry_at_open,
-                "messages": incident.messages_at_open,
+                "angry_conversations": incident.angry_at_open,
+                "conversations": incident.conversations_at_open,
                 "expected": round(incident.expected_at_open, 3),
-                "baseline_rate": round(rate, 5),
+                "baseline_share": round(share, 5),
                 "affected_conversations": len(incident.affected_conversations),
             },
         )
@@ -349,7 +336,6 @@ class IncidentDetector:
         incident = replace(cause.incident, closed_at=at)
         cause.incident = None
         cause.normal_since = None
-        cause.exclude_until = at
         return Event(
             INCIDENT_CLOSED,
             at,

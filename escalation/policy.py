@@ -194,14 +194,14 @@ class IncidentPolicy:
     intent_groups: Mapping[str, str]
     angry_at: float
     windows_seconds: tuple[float, ...]
+    angry_messages_per_conversation: int
     alpha: float
-    conversation_alpha: float
     min_angry_conversations: int
-    max_angry_per_conversation: int
-    prior_angry_rate: float
+    prior_angry_share: float
     prior_weight: float
-    min_baseline_rate: float
+    min_baseline_share: float
     baseline_half_life_seconds: float
+    baseline_guard_p_value: float
     close_p_value: float
     close_after_seconds: float
     threshold_offset: float

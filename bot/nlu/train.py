@@ -24,6 +24,7 @@ from bot.nlu.calibrate import (
 )
 from bot.nlu.data import data_files, fingerprint, load_nlu_data
 from bot.nlu.encoder import ENCODER_NAME, model_path
+from bot.nlu.errors import TrainingDataError
 from bot.nlu.lora import add_adapters, factor_state
 from bot.nlu.network import MultiTaskNetwork
 from bot.nlu.train_data import OUT_OF_SCOPE, TrainingSet, build_training_set
@@ -60,6 +61,8 @@ def data_fingerprint(nlu_data_dir: Path, config: TrainConfig) -> str:
 
 def _cycle(items: Sequence[T], rng: random.Random) -> Iterator[T]:
     order = list(items)
+    if not order:
+        raise TrainingDataError("a training task has no examples")
     while True:
         rng.shuffle(order)
         yield from order

@@ -115,7 +115,8 @@ def build_training_set(
 
     pool = load_goemotions(shared, "train")
     rng.shuffle(pool)
-    calib, rest = pool[:goemotions_calib], pool[goemotions_calib:]
+    held = min(goemotions_calib, len(pool) // 5)
+    calib, rest = pool[:held], pool[held:]
     positives = [e for e in rest if e.is_anger]
     negatives = [e for e in rest if not e.is_anger][:goemotions_negatives]
     out.emotion_train = [_emotion_row(e, names) for e in positives + negatives]

@@ -37,9 +37,11 @@ def test_rasa_parse_format(base_url: str) -> None:
     assert 0 < result["intent"]["confidence"] <= 1
     ranking = result["intent_ranking"]
     assert ranking[0]["name"] == "track_order"
-    assert [r["confidence"] for r in ranking] == sorted((r["confidence"] for r in ranking), reverse=True)
-    order = [e for e in result["entities"] if e["entity"] == "order_id"][0]
-    assert order["value"] == "1042" and result["text"][order["start"]:order["end"]] == "1042"
+    assert [r["confidence"] for r in ranking] == sorted(
+        (r["confidence"] for r in ranking), reverse=True
+    )
+    order = next(e for e in result["entities"] if e["entity"] == "order_id")
+    assert order["value"] == "1042" and result["text"][order["start"] : order["end"]] == "1042"
     assert order["extractor"] and "confidence_entity" in order
     affect = result["affect"]
     assert set(affect) >= {"anger", "sentiment", "label", "emotions", "cues"}
@@ -64,9 +66,9 @@ def test_intents(base_url: str, text: str, intent: str) -> None:
 def test_anger_rises_with_intensity(base_url: str) -> None:
     calm = parse(base_url, "where is my order")["affect"]
     third = parse(base_url, "this is the third time I ask, where is my order")["affect"]
-    shout = parse(
-        base_url, "WHERE IS MY ORDER?!! worst service ever, I want my money back NOW"
-    )["affect"]
+    shout = parse(base_url, "WHERE IS MY ORDER?!! worst service ever, I want my money back NOW")[
+        "affect"
+    ]
     assert calm["anger"] < third["anger"] < shout["anger"]
     assert calm["label"] == "calm"
     assert shout["label"] in {"angry", "furious"}
@@ -120,8 +122,10 @@ def test_concurrent_requests_are_micro_batched(base_url: str) -> None:
     async def burst() -> list[int]:
         async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
             replies = await asyncio.gather(
-                *(client.post("/model/parse", json={"text": f"where is order {1000 + i}"})
-                  for i in range(48))
+                *(
+                    client.post("/model/parse", json={"text": f"where is order {1000 + i}"})
+                    for i in range(48)
+                )
             )
         return [r.status_code for r in replies]
 

@@ -29,8 +29,15 @@ class FakePipeline:
                 intent=IntentScore(name="greet", confidence=1.0),
                 intent_ranking=[],
                 entities=[],
-                affect=Affect(anger=0, sentiment=0, label="calm", emotions={}, cues=[],
-                              model_anger=0, intensity=0),
+                affect=Affect(
+                    anger=0,
+                    sentiment=0,
+                    label="calm",
+                    emotions={},
+                    cues=[],
+                    model_anger=0,
+                    intensity=0,
+                ),
                 message_id=i,
             )
             for t, i in zip(texts, ids, strict=True)

@@ -12,18 +12,23 @@ def extractor() -> EntityExtractor:
     return EntityExtractor(
         products=["Trailblazer Running Shoes", "running shoes", "water bottle", "Water Bottle"],
         carriers=["FedEx", "fed ex", "DHL", "Royal Mail"],
-        synonyms={"running shoes": "Trailblazer Running Shoes", "fed ex": "FedEx",
-                  "water bottle": "AquaFlow Water Bottle"},
+        synonyms={
+            "running shoes": "Trailblazer Running Shoes",
+            "fed ex": "FedEx",
+            "water bottle": "AquaFlow Water Bottle",
+        },
     )
 
 
 def by_type(extractor: EntityExtractor, text: str) -> dict[str, tuple[object, str]]:
-    return {e.entity: (e.value, text[e.start:e.end]) for e in extractor.extract(text, TODAY)}
+    return {e.entity: (e.value, text[e.start : e.end]) for e in extractor.extract(text, TODAY)}
 
 
 def test_spans_and_values(extractor: EntityExtractor) -> None:
-    text = ("order #1042 shipped with fed ex yesterday, I paid $49.99, "
-            "mail a.b@example.com or call +44 7700 900123")
+    text = (
+        "order #1042 shipped with fed ex yesterday, I paid $49.99, "
+        "mail a.b@example.com or call +44 7700 900123"
+    )
     found = by_type(extractor, text)
     assert found["order_id"] == ("1042", "1042")
     assert found["carrier"] == ("FedEx", "fed ex")

@@ -42,6 +42,8 @@ def test_oversized_body_is_rejected_before_parsing() -> None:
 
 
 def test_valid_body_is_cleaned() -> None:
-    request = parse_request_body('{"text": "  où est ma commande 😡 ", "token": "t"}'.encode(), SETTINGS)
+    request = parse_request_body(
+        '{"text": "  où est ma commande 😡 ", "token": "t"}'.encode(), SETTINGS
+    )
     assert request.text == "où est ma commande 😡"
     assert request.token == "t"
