@@ -36,6 +36,8 @@ $(RASA_VENV)/.installed: requirements/rasa.lock
 	  { [ -x $(RASA_VENV)/bin/python ] || $$py -m venv $(RASA_VENV); }
 	$(RASA_VENV)/bin/python -m pip install $(PIP_QUIET) "pip<24" wheel 2> >(grep -v "is ignored" >&2)
 	$(RASA_VENV)/bin/python -m pip install $(PIP_QUIET) -r requirements/rasa.lock 2> >(grep -v "is ignored" >&2)
+	@# Rasa reports crashes to Sentry with this bundled key even with telemetry off: remove it.
+	rm -f $(RASA_VENV)/lib/python3.10/site-packages/rasa/keys
 	@touch $@
 
 install: $(VENV)/.installed $(RASA_VENV)/.installed models

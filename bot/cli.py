@@ -104,7 +104,11 @@ def _train_nlu(settings: Settings, force: bool, steps: int | None) -> None:
 def _train_rasa(settings: Settings, force: bool) -> None:
     from bot.rasa_runtime import train_core
 
-    model = train_core(settings, force=force, progress=lambda line: console.print(line))
+    model = train_core(
+        settings,
+        force=force,
+        progress=lambda line: console.print(line, markup=False, highlight=False),
+    )
     console.print(f"Rasa model: {model}")
 
 
@@ -172,7 +176,7 @@ def serve_rasa(
         port or settings.rasa_port,
         nlu_url or f"http://{settings.host}:{settings.nlu_port}",
     )
-    os.execvpe(argv[0], argv, {**os.environ, **env})
+    os.execvpe(argv[0], argv, env)
 
 
 @serve_app.command("all")

@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from escalation.causes import describe_problem
-from escalation.decision import Action, Decision, Event, JsonValue, Priority, SootheOffer, Tier
+from escalation.decision import Action, Decision, Event, Priority, SootheOffer, Tier
 from escalation.decision import max_priority as most_urgent
 from escalation.effects import EffectRecord, follow_up, start_effect
+from escalation.events import decision_events
 from escalation.incidents import Incident, IncidentDetector, Observation
 from escalation.policy import CustomerHandling, Policy
 from escalation.ports import Clock, ConversationStateStore, EventSink, RemedyLedger
@@ -22,12 +23,6 @@ from escalation.signals import TurnSignal
 from escalation.state import ConversationState
 from escalation.tiers import TierStep, record_intervention, shift_tiers, step_tiers
 from escalation.trajectory import TrajectoryState, update_trajectory
-
-EVENT_SOOTHE = "escalation.soothe.proposed"
-EVENT_REMEDY_ISSUED = "escalation.remedy.issued"
-EVENT_REMEDY_REFUSED = "escalation.remedy.refused"
-EVENT_HANDOFF = "escalation.handoff.requested"
-EVENT_TIER_CHANGED = "escalation.tier.changed"
 
 
 @dataclass(slots=True)
@@ -73,8 +68,9 @@ class EscalationEngine:
     def decide(self, signal: TurnSignal) -> Decision:
         """Decide what to do about one customer message.
 
-        Retrying a message with the same ``message_id`` returns the first decision without
-        counting the message again.
+        Retrying the conversation's latest message (same ``message_id``) returns the first
+        decision without counting the message again; older duplicates must be dropped by the
+        caller (the gateway does). Messages of one conversation must be decided one at a time.
 
         Args:
             signal: The message, as understood by the NLU, with the customer's profile.
@@ -291,7 +287,7 @@ class EscalationEngine:
             anger_trend=trajectory.anger_history,
             incident_id=incident.incident_id if incident else None,
         )
-        events.extend(self._events_for(decision, state.tiers.active, draft.attempt, pressure))
+        events.extend(decision_events(decision, state.tiers.active, draft.attempt, pressure))
         decision = replace(decision, events=tuple(events))
         return decision, replace(state, tiers=draft.step.state)
 
@@ -316,50 +312,3 @@ class EscalationEngine:
         elif pressure >= rules.high_at:
             priority = Priority.HIGH
         return most_urgent(priority, handling.min_priority)
-
-    def _events_for(
-        self,
-        decision: Decision,
-        previous_tier: Tier,
-        attempt: RemedyAttempt | None,
-        pressure: Pressure,
-    ) -> list[Event]:
-        base: dict[str, JsonValue] = {
-            "tier": decision.tier.name.lower(),
-            "pressure": round(decision.pressure, 4),
-            "reason_codes": list(decision.reason_codes),
-            "reason": decision.reason,
-            "incident_id": decision.incident_id,
-        }
-        cid, at = decision.conversation_id, decision.at
-        events: list[Event] = []
-        if decision.tier is not previous_tier:
-            change = {"from": previous_tier.name.lower(), "to": decision.tier.name.lower()}
-            events.append(Event(EVENT_TIER_CHANGED, at, cid, {**base, **change}))
-        if attempt is not None and attempt.offer is None:
-            caps: list[JsonValue] = [cap.value for cap in attempt.refused_caps]
-            refused: dict[str, JsonValue] = {"caps": caps, "rule": attempt.rule}
-            events.append(Event(EVENT_REMEDY_REFUSED, at, cid, {**base, **refused}))
-        if decision.soothe is not None and decision.action is Action.SOOTHE:
-            soothe = {"variant": decision.soothe.variant, "problem": decision.soothe.problem}
-            events.append(Event(EVENT_SOOTHE, at, cid, {**base, **soothe}))
-        if decision.remedy is not None:
-            offer = decision.remedy
-            issued: dict[str, JsonValue] = {
-                "reservation_id": offer.reservation_id,
-                "kind": offer.kind.value,
-                "value": offer.value,
-                "cost_cents": offer.cost_cents,
-                "currency": offer.currency,
-                "rule": offer.rule,
-            }
-            events.append(Event(EVENT_REMEDY_ISSUED, at, cid, {**base, **issued}))
-        if decision.action is Action.HANDOFF:
-            handoff: dict[str, JsonValue] = {
-                "priority": decision.priority.value,
-                "queue": decision.queue,
-                "anger_trend": [round(value, 3) for value in decision.anger_trend],
-                "parts": {name: round(value, 4) for name, value in pressure.parts.items()},
-            }
-            events.append(Event(EVENT_HANDOFF, at, cid, {**base, **handoff}))
-        return events

@@ -15,11 +15,9 @@ from pathlib import Path
 
 import yaml
 
-from escalation.budget import BudgetCaps
-from escalation.decision import Action, Priority, RemedyKind
+from escalation.decision import Priority
 from escalation.errors import PolicyError
 from escalation.policy import (
-    CauseMatch,
     CustomerHandling,
     CustomerPolicy,
     EffectPolicy,
@@ -27,9 +25,6 @@ from escalation.policy import (
     IncidentPolicy,
     Policy,
     PressureWeights,
-    RemedyOption,
-    RemedyPolicy,
-    RemedyRule,
     SoothePolicy,
     SootheVariant,
     TierPolicy,
@@ -37,16 +32,12 @@ from escalation.policy import (
     TrajectoryParams,
     TriggerPolicy,
 )
+from escalation.policy_offers import parse_budgets, parse_remedies
 from escalation.policy_schema import Problems, Section
 from escalation.signals import CustomerTier
 
 DEFAULT_POLICY_FILE = "default_policy.yml"
 SUPPORTED_VERSION = 1
-_MAX_MONEY = 1_000_000.0
-
-
-def _cents(amount: float) -> int:
-    return round(amount * 100)
 
 
 def _trajectory(sec: Section) -> TrajectoryParams:
@@ -88,7 +79,8 @@ def _threshold(sec: Section) -> TierThreshold:
         exit=sec.number("exit", low=0, high=1),
         min_negative_turns=sec.integer("min_negative_turns", low=0, high=20),
     )
-    if sec.has("enter") and sec.has("exit") and threshold.exit >= threshold.enter:
+    checked = (f"{sec.path}.enter", f"{sec.path}.exit")
+    if not sec.problems.about(*checked) and threshold.exit >= threshold.enter:
         sec.problems.add(f"{sec.path}.exit", f"must be below enter ({threshold.enter:g})")
     sec.finish()
     return threshold
@@ -104,7 +96,8 @@ def _tiers(sec: Section) -> TierPolicy:
     )
     ordered = [("soothe", tiers.soothe), ("remedy", tiers.remedy), ("handoff", tiers.handoff)]
     for (low_name, low), (high_name, high) in itertools.pairwise(ordered):
-        if high.enter <= low.enter:
+        entries = (f"{sec.path}.{low_name}.enter", f"{sec.path}.{high_name}.enter")
+        if not sec.problems.about(*entries) and high.enter <= low.enter:
             sec.problems.add(
                 f"{sec.path}.{high_name}.enter", f"must be above {low_name}.enter ({low.enter:g})"
             )
@@ -141,7 +134,8 @@ def _handoff(sec: Section) -> HandoffPolicy:
         urgent_at=sec.number("urgent_at", low=0, high=1),
         urgent_cues=frozenset(sec.text_list("urgent_cues")),
     )
-    if policy.urgent_at < policy.high_at:
+    entries = (f"{sec.path}.high_at", f"{sec.path}.urgent_at")
+    if not sec.problems.about(*entries) and policy.urgent_at < policy.high_at:
         sec.problems.add(f"{sec.path}.urgent_at", f"must be at least high_at ({policy.high_at:g})")
     sec.finish()
     return policy
@@ -170,84 +164,6 @@ def _soothe(sec: Section) -> SoothePolicy:
     known_issue = _template(sec, "known_issue")
     sec.finish()
     return SoothePolicy(tuple(variants), known_issue)
-
-
-def _option(sec: Section) -> RemedyOption:
-    kind = sec.choice("kind", RemedyKind)
-    cost = _cents(sec.number("cost", low=0, high=_MAX_MONEY))
-    value = 0
-    if kind is RemedyKind.COUPON_PERCENT:
-        value = sec.integer("value", low=1, high=100)
-    elif kind is RemedyKind.COUPON_AMOUNT:
-        value = _cents(sec.number("value", low=0.01, high=_MAX_MONEY))
-    sec.finish()
-    return RemedyOption(kind or RemedyKind.CALLBACK, value, cost)
-
-
-def _rule(sec: Section) -> RemedyRule:
-    name = sec.text("name")
-    when_sec = sec.section("when")
-    when = CauseMatch(
-        intents=frozenset(when_sec.text_list("intents")),
-        order_statuses=frozenset(when_sec.text_list("order_statuses")),
-        min_delay_days=when_sec.integer("min_delay_days", low=0, default=0),
-        entities=frozenset(when_sec.text_list("entities")),
-    )
-    when_sec.finish()
-    offers_sec = sec.section("offers")
-    allowed = {tier.value for tier in CustomerTier} | {"default"}
-    by_key: dict[str, tuple[RemedyOption, ...]] = {}
-    for key in offers_sec.names():
-        if key not in allowed:
-            continue  # reported as unknown by finish()
-        by_key[key] = tuple(_option(item) for item in offers_sec.section_list(key))
-    offers: dict[CustomerTier, tuple[RemedyOption, ...]] = {}
-    for tier in CustomerTier:
-        chosen = by_key.get(tier.value, by_key.get("default"))
-        if chosen is None:
-            offers_sec.problems.add(
-                f"{offers_sec.path}.{tier.value}", "is required (or give offers.default)"
-            )
-            chosen = ()
-        offers[tier] = chosen
-    offers_sec.finish(allowed)
-    sec.finish()
-    return RemedyRule(name, when, offers)
-
-
-def _remedies(sec: Section) -> RemedyPolicy:
-    fallback = sec.choice("fallback", Action) or Action.SOOTHE
-    if fallback not in (Action.SOOTHE, Action.HANDOFF):
-        sec.problems.add(
-            f"{sec.path}.fallback", f"must be soothe or handoff, got {fallback.value!r}"
-        )
-    rules = tuple(_rule(item) for item in sec.section_list("rules"))
-    names = [rule.name for rule in rules]
-    for index, name in enumerate(names):
-        if name in names[:index]:
-            sec.problems.add(f"{sec.path}.rules[{index}].name", f"duplicate rule name {name!r}")
-    sec.finish()
-    return RemedyPolicy(fallback, rules)
-
-
-def _money_cap(parent: Section, scope: str, with_count: bool) -> tuple[int, int]:
-    sec = parent.section(scope)
-    count = sec.integer("max_count", low=0) if with_count else 0
-    cents = _cents(sec.number("max_amount", low=0, high=_MAX_MONEY))
-    sec.finish()
-    return count, cents
-
-
-def _budgets(sec: Section) -> BudgetCaps:
-    currency = sec.text("currency")
-    conv_count, conv_cents = _money_cap(sec, "per_conversation", True)
-    cust_count, cust_cents = _money_cap(sec, "per_customer_30d", True)
-    _, incident_cents = _money_cap(sec, "per_incident", False)
-    _, day_cents = _money_cap(sec, "per_day", False)
-    sec.finish()
-    return BudgetCaps(
-        currency, conv_count, conv_cents, cust_count, cust_cents, incident_cents, day_cents
-    )
 
 
 def _intent_groups(sec: Section) -> dict[str, str]:
@@ -328,8 +244,8 @@ def parse_policy(data: Mapping[str, object] | object, source: str = "escalation 
         customers=_customers(root.section("customers")),
         handoff=_handoff(root.section("handoff")),
         soothe=_soothe(root.section("soothe")),
-        remedies=_remedies(root.section("remedies")),
-        budgets=_budgets(root.section("budgets")),
+        remedies=parse_remedies(root.section("remedies")),
+        budgets=parse_budgets(root.section("budgets")),
         effects=effects,
         incidents=_incidents(root.section("incidents")),
     )

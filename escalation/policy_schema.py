@@ -25,6 +25,14 @@ class Problems:
         """Record that the value at ``path`` is wrong."""
         self.lines.append(f"{path or '<root>'}: {message}")
 
+    def about(self, *paths: str) -> bool:
+        """Whether a problem was already recorded for any of ``paths`` or their parents."""
+        prefixes: set[str] = set()
+        for path in paths:
+            parts = path.split(".")
+            prefixes.update(".".join(parts[:end]) + ":" for end in range(1, len(parts) + 1))
+        return any(line.startswith(prefix) for line in self.lines for prefix in prefixes)
+
 
 def join_path(path: str, key: str | int) -> str:
     """Return the dotted path of ``key`` below ``path`` (``[i]`` for list indexes)."""
@@ -50,17 +58,23 @@ class Section:
         value: The raw value (must be a mapping).
         path: Its dotted key path.
         problems: Where problems are recorded.
+        missing: The section itself is missing (already reported): its keys are not
+            reported as missing one by one.
     """
 
-    def __init__(self, value: object, path: str, problems: Problems) -> None:
+    def __init__(
+        self, value: object, path: str, problems: Problems, *, missing: bool = False
+    ) -> None:
         self.path = path
         self.problems = problems
+        self.missing = missing
         self._seen: set[str] = set()
         if isinstance(value, Mapping):
             self._data: dict[str, object] = {str(key): item for key, item in value.items()}
         else:
             problems.add(path, f"must be a mapping, got {value!r}")
             self._data = {}
+            self.missing = True
 
     def names(self) -> list[str]:
         """The keys present, in file order."""
@@ -78,7 +92,7 @@ class Section:
     def _take(self, key: str, required: bool) -> tuple[bool, object]:
         self._seen.add(key)
         if key not in self._data:
-            if required:
+            if required and not self.missing:
                 self.problems.add(join_path(self.path, key), "is required")
             return False, None
         return True, self._data[key]
@@ -180,7 +194,10 @@ class Section:
     def section(self, key: str, *, required: bool = True) -> Section:
         """The mapping under ``key`` (an empty one when missing and not required)."""
         present, value = self._take(key, required)
-        return Section(value if present else {}, join_path(self.path, key), self.problems)
+        path = join_path(self.path, key)
+        if not present:
+            return Section({}, path, self.problems, missing=required or self.missing)
+        return Section(value, path, self.problems, missing=self.missing)
 
     def section_list(self, key: str) -> list[Section]:
         """A required, non-empty list of mappings."""

@@ -19,9 +19,9 @@ from types import MappingProxyType
 from escalation.signals import (
     Affect,
     AffectLabel,
+    Cue,
     CustomerProfile,
     CustomerTier,
-    Cue,
     OrderFacts,
     TurnSignal,
 )
@@ -197,7 +197,9 @@ class _Generator:
         incident = next((i for i in config.incidents if i.affects(cause, offset_s)), None)
         temper = self.temper(cause, incident)
         low, high = config.turns
-        turns = rng.randint(max(low, 3), high) if temper is not Temper.CALM else rng.randint(low, high)
+        turns = (
+            rng.randint(max(low, 3), high) if temper is not Temper.CALM else rng.randint(low, high)
+        )
         conversation_id = f"sim-{config.seed}-{self.count}"
         roll = rng.random()
         tier = (

@@ -114,9 +114,7 @@ def update_trajectory(
         human_requests=state.human_requests + signal.asked_for_human,
         repeat_contacts=max(state.repeat_contacts, repeat),
         last_topic=(
-            state.last_topic
-            if failed or signal.intent in params.generic_intents
-            else signal.intent
+            state.last_topic if failed or signal.intent in params.generic_intents else signal.intent
         ),
         last_at=at,
     )

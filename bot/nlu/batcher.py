@@ -17,13 +17,12 @@ from datetime import date
 
 from bot.nlu.schemas import ParseResult
 
-ParseFn = Callable[[Sequence[str], Sequence[str | None]], list[ParseResult]]
+ParseFn = Callable[[Sequence[str]], list[ParseResult]]
 
 
 @dataclass
 class _Pending:
     text: str
-    message_id: str | None
     future: asyncio.Future[ParseResult]
 
 
@@ -86,15 +85,15 @@ class MicroBatcher:
                 await self._task
         self._executor.shutdown(wait=False, cancel_futures=True)
 
-    async def parse(self, text: str, message_id: str | None = None) -> ParseResult:
+    async def parse(self, text: str) -> ParseResult:
         """Parse one text, sharing a model pass with whatever else is queued."""
         cached = self.cache.get(text)
         if cached is not None:
-            return cached.model_copy(update={"message_id": message_id})
+            return cached
         if self._queue is None:
             raise RuntimeError("MicroBatcher.start() was not called")
         future: asyncio.Future[ParseResult] = asyncio.get_running_loop().create_future()
-        await self._queue.put(_Pending(text, message_id, future))
+        await self._queue.put(_Pending(text, future))
         return await future
 
     async def _run(self) -> None:
@@ -105,9 +104,8 @@ class MicroBatcher:
             while len(batch) < self.max_batch and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             texts = [p.text for p in batch]
-            ids = [p.message_id for p in batch]
             try:
-                results = await loop.run_in_executor(self._executor, self._parse, texts, ids)
+                results = await loop.run_in_executor(self._executor, self._parse, texts)
             except Exception as exc:  # a model failure fails this batch's requests, not the loop
                 for pending in batch:
                     if not pending.future.done():

@@ -98,7 +98,9 @@ async def _levels(port: int, texts: list[str], duration: float) -> list[dict[str
 
         async def send(sender: int, seq: int) -> bool:
             text = texts[(sender * 7919 + seq) % len(texts)]
-            reply = await client.post("/model/parse", json={"text": text, "message_id": None})
+            reply = await client.post(
+                "/model/parse", json={"text": text, "message_id": f"bench-{sender}"}
+            )
             return reply.status_code == 200 and "affect" in reply.json()
 
         results = [

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -11,10 +13,14 @@ from bot.nlu.affect import build_affect
 from bot.nlu.data import load_nlu_data
 from bot.nlu.entities import EntityExtractor
 from bot.nlu.model import NLUModel, RawPrediction
-from bot.nlu.schemas import EntityOut, IntentScore, ParseResult
+from bot.nlu.schemas import Affect, EntityOut, IntentScore, ParseResult
 from bot.nlu.train_data import OUT_OF_SCOPE
 
 RANKING_SIZE = 10
+_SHORTCUT = re.compile(r"^/(?P<intent>[A-Za-z0-9_]+)(?P<entities>\{.*\})?$", re.DOTALL)
+_NEUTRAL = Affect(
+    anger=0.0, sentiment=0.0, label="calm", emotions={}, cues=[], model_anger=0.0, intensity=0.0
+)
 
 
 @dataclass(frozen=True)
@@ -74,22 +80,60 @@ class NLUPipeline:
             return IntentScore(name=OUT_OF_SCOPE, confidence=round(oos_score, 4)), ranking, True
         return top, ranking, top.name == OUT_OF_SCOPE
 
-    def parse_batch(
-        self, texts: Sequence[str], message_ids: Sequence[str | None] | None = None
-    ) -> list[ParseResult]:
+    def shortcut(self, text: str) -> ParseResult | None:
+        """Parse Rasa's ``/intent{"entity": "value"}`` shortcut (buttons, tests) exactly.
+
+        Rasa bypasses its own shortcut handler when an external NLU is configured, so the NLU
+        must understand it: confidence 1.0, entities from the JSON, neutral affect.
+        """
+        match = _SHORTCUT.match(text)
+        if match is None or match.group("intent") not in self.model.meta.intents:
+            return None
+        try:
+            values = json.loads(match.group("entities") or "{}")
+        except json.JSONDecodeError:
+            return None
+        if not isinstance(values, dict):
+            return None
+        start = match.start("entities") if match.group("entities") else len(text)
+        entities = [
+            EntityOut(
+                entity=str(name),
+                value=value,
+                start=start,
+                end=len(text),
+                confidence_entity=1.0,
+                extractor="RegexMessageHandler",
+            )
+            for name, value in values.items()
+        ]
+        intent = IntentScore(name=match.group("intent"), confidence=1.0)
+        return ParseResult(
+            text=text, intent=intent, intent_ranking=[intent], entities=entities, affect=_NEUTRAL
+        )
+
+    def parse_batch(self, texts: Sequence[str]) -> list[ParseResult]:
         """Parse non-empty texts in one model pass.
 
         Args:
             texts: the messages (already validated: non-empty, within the length limit).
-            message_ids: optional ids echoed back in the results.
 
         Returns:
             One Rasa-format parse result per text.
         """
-        ids = list(message_ids) if message_ids is not None else [None] * len(texts)
+        shortcuts: dict[int, ParseResult] = {}
+        for i, text in enumerate(texts):
+            found = self.shortcut(text) if text.startswith("/") else None
+            if found is not None:
+                shortcuts[i] = found
+        natural = [t for i, t in enumerate(texts) if i not in shortcuts]
+        parsed = iter(self._parse_natural(natural))
+        return [shortcuts[i] if i in shortcuts else next(parsed) for i in range(len(texts))]
+
+    def _parse_natural(self, texts: Sequence[str]) -> list[ParseResult]:
         today = date.today()
-        results = []
-        for text, message_id, raw in zip(texts, ids, self.model.predict(texts), strict=True):
+        results: list[ParseResult] = []
+        for text, raw in zip(texts, self.model.predict(texts), strict=True):
             intent, ranking, oos = self._intents(raw)
             affect = build_affect(
                 text,
@@ -107,7 +151,6 @@ class NLUPipeline:
                     intent_ranking=ranking,
                     entities=entities,
                     affect=affect,
-                    message_id=message_id,
                     out_of_scope=oos,
                 )
             )

@@ -48,14 +48,17 @@ class Affect(BaseModel):
 
 
 class ParseResult(BaseModel):
-    """Rasa's parse format (text, intent, intent_ranking, entities) plus ``affect``."""
+    """Rasa's parse format (text, intent, intent_ranking, entities) plus ``affect``.
+
+    Rasa copies every key of this answer into the user event's ``parse_data``, so it must never
+    carry ``message_id`` or ``metadata`` (they would overwrite Rasa's own).
+    """
 
     text: str
     intent: IntentScore
     intent_ranking: list[IntentScore]
     entities: list[EntityOut]
     affect: Affect
-    message_id: str | None = None
     out_of_scope: bool = False
 
 

@@ -139,7 +139,7 @@ def create_app(settings: Settings, loader: Callable[[], NLUPipeline] | None = No
             token = request.query_params.get("token") or parsed.token
             if token != settings.nlu_token:
                 raise RequestError(401, "unauthorized", "missing or wrong token")
-        result = await state["batcher"].parse(parsed.text, parsed.message_id)
+        result = await state["batcher"].parse(parsed.text)
         return ORJSONResponse(result.model_dump())
 
     @app.get("/health")

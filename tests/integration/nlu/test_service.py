@@ -45,7 +45,7 @@ def test_rasa_parse_format(base_url: str) -> None:
     assert order["extractor"] and "confidence_entity" in order
     affect = result["affect"]
     assert set(affect) >= {"anger", "sentiment", "label", "emotions", "cues"}
-    assert result["message_id"] == "m1"
+    assert "message_id" not in result and "metadata" not in result  # Rasa copies every key
 
 
 @pytest.mark.parametrize(
@@ -134,3 +134,13 @@ def test_concurrent_requests_are_micro_batched(base_url: str) -> None:
     parsed = after["parsed"] - before["parsed"]
     batches = after["batches"] - before["batches"]
     assert parsed == 48 and batches < parsed
+
+
+def test_rasa_intent_shortcuts_are_exact(base_url: str) -> None:
+    result = parse(base_url, '/track_order{"order_id": "1042"}')
+    assert result["intent"] == {"name": "track_order", "confidence": 1.0}
+    assert result["entities"][0]["entity"] == "order_id"
+    assert result["entities"][0]["value"] == "1042"
+    assert parse(base_url, "/greet")["intent"]["name"] == "greet"
+    # Not a known intent: parsed as ordinary text.
+    assert parse(base_url, "/etc/passwd")["intent"]["confidence"] < 1.0

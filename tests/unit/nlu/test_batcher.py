@@ -17,7 +17,7 @@ class FakePipeline:
         self.fail_on = fail_on
         self.lock = threading.Lock()
 
-    def parse_batch(self, texts: Sequence[str], ids: Sequence[str | None]) -> list[ParseResult]:
+    def parse_batch(self, texts: Sequence[str]) -> list[ParseResult]:
         with self.lock:
             self.batch_sizes.append(len(texts))
         time.sleep(0.02)
@@ -38,19 +38,17 @@ class FakePipeline:
                     model_anger=0,
                     intensity=0,
                 ),
-                message_id=i,
             )
-            for t, i in zip(texts, ids, strict=True)
+            for t in texts
         ]
 
 
-async def test_concurrent_requests_share_batches_and_keep_their_ids() -> None:
+async def test_concurrent_requests_share_batches_and_keep_their_order() -> None:
     fake = FakePipeline()
     batcher = MicroBatcher(fake.parse_batch, max_batch=16, cache_size=0)
     batcher.start()
-    results = await asyncio.gather(*(batcher.parse(f"text {i}", f"id-{i}") for i in range(40)))
+    results = await asyncio.gather(*(batcher.parse(f"text {i}") for i in range(40)))
     await batcher.stop()
-    assert [r.message_id for r in results] == [f"id-{i}" for i in range(40)]
     assert [r.text for r in results] == [f"text {i}" for i in range(40)]
     assert max(fake.batch_sizes) > 1 and max(fake.batch_sizes) <= 16
     assert sum(fake.batch_sizes) == 40
@@ -70,9 +68,9 @@ async def test_cache_serves_repeats_without_the_model() -> None:
     fake = FakePipeline()
     batcher = MicroBatcher(fake.parse_batch, max_batch=4, cache_size=8)
     batcher.start()
-    first = await batcher.parse("hello", "a")
-    second = await batcher.parse("hello", "b")
+    first = await batcher.parse("hello")
+    second = await batcher.parse("hello")
     await batcher.stop()
     assert sum(fake.batch_sizes) == 1
     assert batcher.cache.hits == 1
-    assert (first.message_id, second.message_id) == ("a", "b")
+    assert first == second
