@@ -128,7 +128,9 @@ def train(
 
 @evaluate_app.command("nlu")
 def evaluate_nlu(
-    diet: bool = typer.Option(True, help="Also train and measure Rasa's DIET pipeline."),
+    diet: bool = typer.Option(
+        False, help="Also (re)train Rasa's DIET (slow); else reuse reports/nlu-diet.json."
+    ),
     out: Path | None = typer.Option(None, help="Report directory (default: reports/)."),
     goemotions_limit: int = typer.Option(0, help="Evaluate on the first N GoEmotions dev rows."),
 ) -> None:
@@ -138,6 +140,18 @@ def evaluate_nlu(
     settings = get_settings()
     report = evaluate(settings, out or settings.path(settings.reports_dir), diet, goemotions_limit)
     print_summary(report, console)
+
+
+@evaluate_app.command("diet")
+def evaluate_diet_cmd(
+    out: Path | None = typer.Option(None, help="Report directory (default: reports/)."),
+) -> None:
+    """Train Rasa's default DIET pipeline on our split and write reports/nlu-diet.json."""
+    from bot.nlu.evaluate import evaluate_diet
+
+    settings = get_settings()
+    result = evaluate_diet(settings, out or settings.path(settings.reports_dir))
+    console.print(result)
 
 
 @serve_app.command("nlu")

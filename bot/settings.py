@@ -49,7 +49,8 @@ class Settings(BaseSettings):
     nlu_max_batch: int = Field(64, ge=1)
     nlu_cache_size: int = Field(4096, ge=0)
     nlu_token: str = ""  # when set, /model/parse requires ?token= or {"token": ...}
-    torch_threads: int = Field(0, ge=0)  # 0: number of cores
+    torch_threads: int = Field(1, ge=0)  # 0: torch default (one per core)
+    nlu_quantize: bool = False  # int8 dynamic quantization of the encoder's linear layers
 
     def path(self, value: Path) -> Path:
         """Resolve a configured path against the project root."""

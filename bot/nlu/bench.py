@@ -139,6 +139,11 @@ def run_benchmark(settings: Settings, out_dir: Path, duration: float, console: C
         "machine": {"cpus": psutil.cpu_count(), "python": sys.version.split()[0]},
         "duration_s_per_level": duration,
         "cache": "disabled (CALMDESK_NLU_CACHE_SIZE=0): every request runs the model",
+        "serving": {
+            "int8_quantized": settings.nlu_quantize,
+            "torch_threads": settings.torch_threads or "torch default",
+            "load_generator": "httpx on the same machine",
+        },
         "levels": levels,
         "rss_mb": {"idle": round(rss_idle, 1), "peak": round(sampler.peak_mb, 1)},
         "batches": stats,

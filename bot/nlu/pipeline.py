@@ -45,13 +45,15 @@ class NLUPipeline:
         self._oos = model.meta.intents.index(OUT_OF_SCOPE)
 
     @classmethod
-    def load(cls, model_dir: Path, nlu_data_dir: Path, threads: int = 0) -> NLUPipeline:
+    def load(
+        cls, model_dir: Path, nlu_data_dir: Path, threads: int = 0, quantize: bool = False
+    ) -> NLUPipeline:
         """Load the trained model and the entity lookups from nlu_data."""
         data = load_nlu_data(nlu_data_dir)
         extractor = EntityExtractor(
             data.lookups.get("product", []), data.lookups.get("carrier", []), data.synonyms
         )
-        return cls(NLUModel(model_dir, threads=threads), extractor)
+        return cls(NLUModel(model_dir, threads=threads, quantize=quantize), extractor)
 
     @property
     def info(self) -> ModelInfo:

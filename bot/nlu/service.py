@@ -100,6 +100,7 @@ def create_app(settings: Settings, loader: Callable[[], NLUPipeline] | None = No
             settings.nlu_model_dir,
             settings.path(settings.nlu_data_dir),
             threads=settings.torch_threads,
+            quantize=settings.nlu_quantize,
         )
 
     state: dict[str, Any] = {}
