@@ -39,7 +39,12 @@ def run_diet(
                 capture_output=True,
                 text=True,
                 timeout=timeout,
-                env={"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin"},
+                env={
+                    "TF_CPP_MIN_LOG_LEVEL": "3",
+                    "PATH": "/usr/bin:/bin",
+                    "RASA_CACHE_DIRECTORY": str(Path(tmp) / "cache"),
+                },
+                cwd=tmp,  # Rasa writes .rasa/ into its working directory
             )
         except subprocess.TimeoutExpired:
             return {"error": f"DIET did not finish within {timeout:.0f} s"}
