@@ -6,8 +6,8 @@ from bot.db.base import Base, UTCDateTime, table_of, utcnow
 from bot.db.engine import make_engine, session_factory, sqlite_file_path
 from bot.db.migrate import (
     alembic_config,
-    current_revision,
-    head_revision,
+    current_revisions,
+    head_revisions,
     make_revision,
     upgrade_database,
 )
@@ -16,8 +16,8 @@ __all__ = [
     "Base",
     "UTCDateTime",
     "alembic_config",
-    "current_revision",
-    "head_revision",
+    "current_revisions",
+    "head_revisions",
     "make_engine",
     "make_revision",
     "session_factory",

@@ -8,6 +8,10 @@ revision id ``NNNN_feature``. To add one after changing models (import new model
     make_revision("sqlite:///var/dev.db", "case log tables", rev_id="0002_caselog")
 
 then review the generated file and run ``ruff format`` on it.
+
+Each feature package owns a branch of revisions starting from ``0001_shop`` (``0002_caselog`` for
+the gateway's case log, ``0003_breaker`` for the circuit breaker's ledger, ...), so features can
+add tables independently; :func:`upgrade_database` applies every branch (``heads``).
 """
 
 from __future__ import annotations
@@ -44,12 +48,12 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade_database(url: str, revision: str = "head") -> None:
-    """Apply the migrations up to ``revision`` (``alembic upgrade head``); safe to repeat.
+def upgrade_database(url: str, revision: str = "heads") -> None:
+    """Apply the migrations up to ``revision`` (``alembic upgrade heads``); safe to repeat.
 
     Args:
         url: The SQLAlchemy URL of the database; an SQLite file and its directory are created.
-        revision: The target revision, ``head`` by default.
+        revision: The target revision, every branch's head by default.
     """
     command.upgrade(alembic_config(url), revision)
 
@@ -66,13 +70,13 @@ def make_revision(url: str, message: str, *, rev_id: str, autogenerate: bool = T
     command.revision(alembic_config(url), message=message, autogenerate=autogenerate, rev_id=rev_id)
 
 
-def head_revision() -> str | None:
-    """Return the newest revision shipped with the package."""
-    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+def head_revisions() -> frozenset[str]:
+    """Return the newest revision of every branch shipped with the package."""
+    return frozenset(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
 
 
-def current_revision(url: str) -> str | None:
-    """Return the revision the database at ``url`` is at, or ``None`` when it is unmigrated.
+def current_revisions(url: str) -> frozenset[str]:
+    """Return the revisions the database at ``url`` is at (empty when it is unmigrated).
 
     Args:
         url: The SQLAlchemy URL of the database.
@@ -80,6 +84,6 @@ def current_revision(url: str) -> str | None:
     engine = make_engine(url)
     try:
         with engine.connect() as connection:
-            return MigrationContext.configure(connection).get_current_revision()
+            return frozenset(MigrationContext.configure(connection).get_current_heads())
     finally:
         engine.dispose()
