@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     gateway_port: int = 8000
     rasa_port: int = 5005
     actions_port: int = 5055
+    # Where other processes reach the NLU service; empty: http://127.0.0.1:{nlu_port}.
+    nlu_url: str = ""
 
     # NLU service.
     nlu_max_text_chars: int = Field(10_000, ge=1)
@@ -62,6 +64,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.path(self.var_dir) / 'calmdesk.db'}"
+
+    @property
+    def nlu_base_url(self) -> str:
+        """The NLU service's base URL (no trailing slash), for actions and the gateway."""
+        return (self.nlu_url or f"http://127.0.0.1:{self.nlu_port}").rstrip("/")
 
     @property
     def nlu_model_dir(self) -> Path:

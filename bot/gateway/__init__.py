@@ -1,0 +1,1 @@
+"""The public front door: channels, ownership, case log and the escalation seam."""
