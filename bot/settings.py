@@ -54,6 +54,26 @@ class Settings(BaseSettings):
     torch_threads: int = Field(1, ge=0)  # 0: torch default (one per core)
     nlu_quantize: bool = False  # int8 dynamic quantization of the encoder's linear layers
 
+    # Gateway (bot/gateway; see the README's "Gateway" section).
+    gateway_rasa_url: str = ""  # empty: http://127.0.0.1:{rasa_port}
+    gateway_allowed_origins: str = "http://localhost:8000,http://127.0.0.1:8000"  # comma list; *
+    gateway_secret_key: str = ""  # widget-token key; empty: generated once under var_dir
+    gateway_backend_key: str = ""  # X-Calmdesk-Backend-Key that may assert metadata.customer_id
+    gateway_require_widget_token: bool = False  # socket.io sessions must present a widget token
+    gateway_widget_token_ttl_s: int = Field(7 * 24 * 3600, ge=60)
+    gateway_agent_token_ttl_s: int = Field(12 * 3600, ge=60)
+    gateway_max_body_bytes: int = Field(64 * 1024, ge=1024)
+    gateway_max_text_chars: int = Field(5000, ge=1)
+    gateway_rate_sender_per_s: float = Field(2.0, gt=0)  # token bucket refill per sender
+    gateway_rate_sender_burst: int = Field(20, ge=1)
+    gateway_rate_ip_per_s: float = Field(50.0, gt=0)  # per client IP
+    gateway_rate_ip_burst: int = Field(200, ge=1)
+    gateway_rate_exempt_loopback: bool = True  # no per-IP limit for 127.0.0.1 / ::1
+    gateway_nlu_timeout_s: float = Field(1.0, gt=0)
+    gateway_rasa_timeout_s: float = Field(2.2, gt=0)
+    gateway_reply_deadline_s: float = Field(2.8, gt=0)  # the customer always has a reply by then
+    gateway_write_interval_s: float = Field(0.05, ge=0)  # case-log writer batching window
+
     def path(self, value: Path) -> Path:
         """Resolve a configured path against the project root."""
         return value if value.is_absolute() else (PROJECT_ROOT / value).resolve()
@@ -69,6 +89,16 @@ class Settings(BaseSettings):
     def nlu_base_url(self) -> str:
         """The NLU service's base URL (no trailing slash), for actions and the gateway."""
         return (self.nlu_url or f"http://127.0.0.1:{self.nlu_port}").rstrip("/")
+
+    @property
+    def gateway_rasa_base_url(self) -> str:
+        """Where the gateway reaches Rasa's REST channel and HTTP API (no trailing slash)."""
+        return (self.gateway_rasa_url or f"http://127.0.0.1:{self.rasa_port}").rstrip("/")
+
+    @property
+    def gateway_origins(self) -> list[str]:
+        """The origin allowlist for CORS and the socket.io handshake."""
+        return [o.strip() for o in self.gateway_allowed_origins.split(",") if o.strip()]
 
     @property
     def nlu_model_dir(self) -> Path:
