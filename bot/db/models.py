@@ -6,9 +6,11 @@ Import :data:`metadata` from here (as the migrations' ``env.py`` does) so that a
 
 from __future__ import annotations
 
+from bot.breaker import models as breaker_models
+from bot.caselog import models as caselog_models
 from bot.db.base import Base
 from bot.shop import models as shop_models
 
 metadata = Base.metadata
 
-__all__ = ["Base", "metadata", "shop_models"]
+__all__ = ["Base", "breaker_models", "caselog_models", "metadata", "shop_models"]
