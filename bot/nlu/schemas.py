@@ -67,3 +67,35 @@ class ErrorBody(BaseModel):
 
     error: str
     reason: str
+
+
+SearchKind = Literal["product", "faq"]
+SEARCH_KINDS: tuple[SearchKind, ...] = ("product", "faq")
+
+
+class SearchRequest(BaseModel):
+    """``POST /catalogue/search``: a customer's question about products or shop policies."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    query: str = Field(min_length=1, max_length=1000)
+    limit: int = Field(3, ge=1, le=10)
+    kinds: list[SearchKind] = Field(default_factory=lambda: list(SEARCH_KINDS), min_length=1)
+    token: str | None = None
+
+
+class SearchResultOut(BaseModel):
+    """One matching product or FAQ entry; ``text`` is the passage that answers best."""
+
+    kind: SearchKind
+    id: str
+    title: str
+    text: str
+    score: float
+
+
+class SearchResponse(BaseModel):
+    """The best matches for a query, best first."""
+
+    query: str
+    results: list[SearchResultOut]

@@ -1,4 +1,4 @@
-"""The NLU service: Rasa's ``POST /model/parse`` plus ``/health`` and ``/version``.
+"""The NLU service: Rasa's ``POST /model/parse``, catalogue search, ``/health``, ``/version``.
 
 Rasa 3.6 uses it through ``endpoints.yml`` (``nlu: url:``). Bad input gets a 4xx JSON error
 (``{"error": code, "reason": text}``), never a 500.
@@ -11,8 +11,9 @@ import json
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import asdict
 from importlib.metadata import version as package_version
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -23,7 +24,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from bot.nlu.batcher import MicroBatcher
 from bot.nlu.errors import NLUError
 from bot.nlu.pipeline import NLUPipeline
-from bot.nlu.schemas import ParseRequest
+from bot.nlu.retrieval import CatalogueIndex, RetrievalEncoder
+from bot.nlu.schemas import ParseRequest, SearchRequest, SearchResponse, SearchResultOut
 from bot.settings import Settings
 
 log = logging.getLogger("calmdesk.nlu")
@@ -48,12 +50,7 @@ def _sanitize(text: str) -> str:
     return "".join(ch for ch in text if ch in "\n\t" or ch.isprintable()).strip()
 
 
-def parse_request_body(body: bytes, settings: Settings) -> ParseRequest:
-    """Validate a raw ``/model/parse`` body.
-
-    Raises:
-        RequestError: with the status and reason for every kind of bad input.
-    """
+def _json_object(body: bytes, settings: Settings) -> dict[str, Any]:
     if len(body) > settings.nlu_max_body_bytes:
         raise RequestError(
             413, "body_too_large", f"request body exceeds {settings.nlu_max_body_bytes} bytes"
@@ -67,13 +64,29 @@ def parse_request_body(body: bytes, settings: Settings) -> ParseRequest:
     except json.JSONDecodeError as exc:
         raise RequestError(400, "malformed_json", f"body is not valid JSON: {exc.msg}") from exc
     if not isinstance(payload, dict):
-        raise RequestError(422, "invalid_request", "body must be a JSON object with 'text'")
+        raise RequestError(422, "invalid_request", "body must be a JSON object")
+    return payload
+
+
+Model = TypeVar("Model", ParseRequest, SearchRequest)
+
+
+def _validated(model: type[Model], payload: dict[str, Any]) -> Model:
     try:
-        request = ParseRequest.model_validate(payload)
+        return model.model_validate(payload)
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or "body"
         raise RequestError(422, "invalid_request", f"{field}: {first['msg']}") from exc
+
+
+def parse_request_body(body: bytes, settings: Settings) -> ParseRequest:
+    """Validate a raw ``/model/parse`` body.
+
+    Raises:
+        RequestError: with the status and reason for every kind of bad input.
+    """
+    request = _validated(ParseRequest, _json_object(body, settings))
     text = _sanitize(request.text)
     if not text:
         raise RequestError(422, "empty_text", "text is empty or whitespace only")
@@ -87,12 +100,51 @@ def parse_request_body(body: bytes, settings: Settings) -> ParseRequest:
     return request.model_copy(update={"text": text})
 
 
-def create_app(settings: Settings, loader: Callable[[], NLUPipeline] | None = None) -> FastAPI:
+def search_request_body(body: bytes, settings: Settings) -> SearchRequest:
+    """Validate a raw ``/catalogue/search`` body.
+
+    Raises:
+        RequestError: with the status and reason for every kind of bad input.
+    """
+    request = _validated(SearchRequest, _json_object(body, settings))
+    query = _sanitize(request.query)
+    if not query:
+        raise RequestError(422, "empty_query", "query is empty or whitespace only")
+    return request.model_copy(update={"query": query})
+
+
+def _check_token(request: Request, given: str | None, settings: Settings) -> None:
+    if settings.nlu_token and (request.query_params.get("token") or given) != settings.nlu_token:
+        raise RequestError(401, "unauthorized", "missing or wrong token")
+
+
+def default_index_loader(settings: Settings) -> CatalogueIndex:
+    """Embed the shop catalogue with the retrieval encoder (vectors cached under var/cache)."""
+    from bot.shop.catalogue import load_catalogue
+
+    encoder = RetrievalEncoder()
+    return CatalogueIndex.build(
+        load_catalogue(),
+        encoder.encode,
+        fingerprint=encoder.fingerprint,
+        cache_dir=settings.path(settings.var_dir) / "cache",
+    )
+
+
+def create_app(
+    settings: Settings,
+    loader: Callable[[], NLUPipeline] | None = None,
+    index_loader: Callable[[], CatalogueIndex] | None = None,
+) -> FastAPI:
     """Build the NLU app; the pipeline is loaded at start-up (not at import).
+
+    The catalogue index is built in the background after start-up, so ``/model/parse`` is
+    ready first; a search that arrives earlier waits for it.
 
     Args:
         settings: the settings.
         loader: returns the pipeline; defaults to loading the trained model from settings.
+        index_loader: returns the catalogue index; defaults to :func:`default_index_loader`.
     """
 
     def default_loader() -> NLUPipeline:
@@ -113,9 +165,13 @@ def create_app(settings: Settings, loader: Callable[[], NLUPipeline] | None = No
             pipeline.parse_batch, settings.nlu_max_batch, settings.nlu_cache_size
         )
         batcher.start()
-        state.update(pipeline=pipeline, batcher=batcher)
+        index_task = asyncio.create_task(
+            asyncio.to_thread(index_loader or (lambda: default_index_loader(settings)))
+        )
+        state.update(pipeline=pipeline, batcher=batcher, index_task=index_task)
         log.info("nlu.started", extra={"model": pipeline.info.model_version})
         yield
+        index_task.cancel()
         await batcher.stop()
 
     app = FastAPI(title="calmdesk NLU", version="0.1.0", lifespan=lifespan)
@@ -136,12 +192,24 @@ def create_app(settings: Settings, loader: Callable[[], NLUPipeline] | None = No
     async def parse(request: Request) -> ORJSONResponse:
         body = await request.body()
         parsed = parse_request_body(body, settings)
-        if settings.nlu_token:
-            token = request.query_params.get("token") or parsed.token
-            if token != settings.nlu_token:
-                raise RequestError(401, "unauthorized", "missing or wrong token")
+        _check_token(request, parsed.token, settings)
         result = await state["batcher"].parse(parsed.text)
         return ORJSONResponse(result.model_dump())
+
+    @app.post("/catalogue/search", response_class=ORJSONResponse)
+    async def catalogue_search(request: Request) -> ORJSONResponse:
+        search = search_request_body(await request.body(), settings)
+        _check_token(request, search.token, settings)
+        try:
+            index: CatalogueIndex = await asyncio.shield(state["index_task"])
+        except Exception as exc:
+            log.exception("nlu.catalogue_index.failed")
+            raise RequestError(503, "index_unavailable", f"catalogue index failed: {exc}") from exc
+        hits = await asyncio.to_thread(
+            index.search, search.query, limit=search.limit, kinds=tuple(search.kinds)
+        )
+        results = [SearchResultOut(**asdict(hit)) for hit in hits]
+        return ORJSONResponse(SearchResponse(query=search.query, results=results).model_dump())
 
     @app.get("/health")
     async def health() -> dict[str, Any]:
@@ -152,6 +220,7 @@ def create_app(settings: Settings, loader: Callable[[], NLUPipeline] | None = No
             "parsed": batcher.parsed,
             "batches": batcher.batches,
             "cache_hits": batcher.cache.hits,
+            "catalogue_index_ready": state["index_task"].done(),
         }
 
     @app.get("/version")

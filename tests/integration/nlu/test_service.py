@@ -144,3 +144,57 @@ def test_rasa_intent_shortcuts_are_exact(base_url: str) -> None:
     assert parse(base_url, "/greet")["intent"]["name"] == "greet"
     # Not a known intent: parsed as ordinary text.
     assert parse(base_url, "/etc/passwd")["intent"]["confidence"] < 1.0
+
+
+def search(base_url: str, query: str, **extra: object) -> httpx.Response:
+    return httpx.post(f"{base_url}/catalogue/search", json={"query": query, **extra}, timeout=60)
+
+
+def test_catalogue_search_answers_product_questions_by_meaning(base_url: str) -> None:
+    reply = search(base_url, "is the denim jacket machine washable?", limit=2)
+    assert reply.status_code == 200, reply.text
+    body = reply.json()
+    assert body["query"] == "is the denim jacket machine washable?"
+    best = body["results"][0]
+    assert (best["kind"], best["id"], best["title"]) == (
+        "product",
+        "APP-001",
+        "Harbor Denim Jacket",
+    )
+    assert "wash" in best["text"].lower()
+    assert len(body["results"]) == 2 and body["results"][1]["score"] <= best["score"]
+
+
+def test_catalogue_search_top1_accuracy_on_paraphrased_questions(base_url: str) -> None:
+    from tests.integration.nlu.retrieval_checks import RETRIEVAL_CHECKS
+
+    correct = 0
+    for query, expected in RETRIEVAL_CHECKS:
+        best = search(base_url, query, limit=1).json()["results"][0]
+        found = best["id"] if best["kind"] == "product" else f"FAQ:{best['id']}"
+        correct += found == expected
+    assert correct / len(RETRIEVAL_CHECKS) >= 0.9
+
+
+def test_catalogue_search_kinds_filter(base_url: str) -> None:
+    results = search(base_url, "do you ship abroad", kinds=["faq"], limit=3).json()["results"]
+    assert [r["kind"] for r in results] == ["faq"] * 3
+    assert results[0]["id"] == "Do you ship internationally?"
+
+
+@pytest.mark.parametrize(
+    ("payload", "code"),
+    [
+        ({"query": "   "}, "empty_query"),
+        ({"query": ""}, "invalid_request"),
+        ({"query": "x", "limit": 0}, "invalid_request"),
+        ({"query": "x", "limit": 11}, "invalid_request"),
+        ({"query": "x", "kinds": ["order"]}, "invalid_request"),
+        ({"query": 42}, "invalid_request"),
+        ({"text": "where is my order"}, "invalid_request"),
+    ],
+)
+def test_catalogue_search_bad_input_is_json_422(base_url: str, payload: dict, code: str) -> None:
+    reply = httpx.post(f"{base_url}/catalogue/search", json=payload, timeout=30)
+    assert reply.status_code == 422
+    assert reply.json()["error"] == code and reply.json()["reason"]
