@@ -1,19 +1,48 @@
-"""Load generation shared by the benchmarks: closed-loop senders and fixed-rate open loops.
+"""Load generation shared by the benchmarks: closed-loop senders, conversations, open loops.
 
 Method (ARCHITECTURE.md): N concurrent senders on the same machine, one warm-up request,
 then a fixed duration; report requests/s and p50/p95/p99 of the round trip, and errors.
+:func:`conversation_loop` is the same closed loop for chat targets: each sender starts a new
+conversation every ``turns_per_conversation`` messages (or never: one endless conversation),
+and latencies are also kept per turn index, since a dialogue manager slows as a conversation
+grows. :class:`RssSampler` records the resident memory of the processes under test.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import socket
+import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+
+import psutil
 
 from bot.nlu.metrics import percentile
 
 Send = Callable[[int, int], Awaitable[bool]]  # (sender index, sequence number) -> ok
+
+
+@dataclass(frozen=True)
+class TurnContext:
+    """Where one message of a conversation benchmark falls.
+
+    Attributes:
+        sender: Index of the concurrent sender (``-1`` for the warm-up message).
+        conversation: How many conversations this sender had finished before this one.
+        turn: 0-based index of the message within its conversation.
+        conversation_id: Unique id for the conversation (the chat ``sender`` field).
+    """
+
+    sender: int
+    conversation: int
+    turn: int
+    conversation_id: str
+
+
+SendTurn = Callable[[TurnContext], Awaitable[bool]]  # one message -> ok
 
 
 @dataclass
@@ -25,6 +54,12 @@ class LoadResult:
     requests: int = 0
     errors: int = 0
     latencies_ms: list[float] = field(default_factory=list)
+    by_turn_ms: dict[int, list[float]] = field(default_factory=dict)
+
+    def turn_percentile(self, first: int, last: int, q: float = 50) -> float:
+        """Percentile ``q`` of the latencies of turns ``first..last`` (0-based, inclusive)."""
+        window = [ms for turn in range(first, last + 1) for ms in self.by_turn_ms.get(turn, [])]
+        return percentile(window, q)
 
     def summary(self) -> dict[str, float | int | str]:
         """Throughput and latency percentiles."""
@@ -84,3 +119,115 @@ async def fixed_rate(label: str, send: Send, rate: float, duration: float) -> Lo
     await asyncio.gather(*tasks)
     result.duration_s = time.perf_counter() - started
     return result
+
+
+async def conversation_loop(
+    label: str,
+    send: SendTurn,
+    senders: int,
+    duration: float,
+    *,
+    turns_per_conversation: int | None = 10,
+    run_id: str = "bench",
+) -> LoadResult:
+    """Closed loop of conversations: each sender sends message after message.
+
+    One warm-up message (its own conversation) is sent first and not measured.
+
+    Args:
+        label: Name of the load level in the report.
+        send: Sends one message and returns whether the answer was good.
+        senders: Number of concurrent senders.
+        duration: Seconds of measurement.
+        turns_per_conversation: A sender starts a new conversation after this many
+            messages; ``None``: one conversation per sender that never ends.
+        run_id: Prefix of the conversation ids (unique per level and target).
+
+    Returns:
+        Requests, errors, all latencies, and latencies per turn index.
+    """
+    await send(TurnContext(-1, 0, 0, f"{run_id}-warmup"))
+    result = LoadResult(label, duration)
+    deadline = time.perf_counter() + duration
+
+    async def worker(index: int) -> None:
+        sent = 0
+        while time.perf_counter() < deadline:
+            conversation, turn = (
+                divmod(sent, turns_per_conversation) if turns_per_conversation else (0, sent)
+            )
+            context = TurnContext(index, conversation, turn, f"{run_id}-s{index}-c{conversation}")
+            started = time.perf_counter()
+            try:
+                ok = await send(context)
+            except Exception:
+                ok = False
+            elapsed = (time.perf_counter() - started) * 1000.0
+            result.latencies_ms.append(elapsed)
+            result.by_turn_ms.setdefault(turn, []).append(elapsed)
+            result.requests += 1
+            result.errors += 0 if ok else 1
+            sent += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker(i) for i in range(senders)))
+    result.duration_s = time.perf_counter() - started
+    return result
+
+
+def process_rss_bytes(pid: int) -> int:
+    """Resident memory of a process and all its descendants (0 when it is gone)."""
+    total = 0
+    try:
+        proc = psutil.Process(pid)
+        for item in [proc, *proc.children(recursive=True)]:
+            with contextlib.suppress(psutil.Error):
+                total += item.memory_info().rss
+    except psutil.Error:
+        return 0
+    return total
+
+
+class RssSampler(threading.Thread):
+    """Samples the resident memory of named processes (with their children) periodically."""
+
+    def __init__(self, pids: Mapping[str, int], interval: float = 0.2) -> None:
+        """Watch ``pids`` (name -> process id); call :meth:`start`, later :meth:`halt`.
+
+        Args:
+            pids: Processes to watch, by name.
+            interval: Seconds between samples.
+        """
+        super().__init__(daemon=True)
+        self.pids = dict(pids)
+        self.interval = interval
+        self.peak_mb: dict[str, float] = dict.fromkeys(self.pids, 0.0)
+        self.last_mb: dict[str, float] = dict.fromkeys(self.pids, 0.0)
+        self._halt = threading.Event()
+
+    def sample(self) -> dict[str, float]:
+        """Take one sample now, update the peaks and return the sample (MB by name)."""
+        now = {name: process_rss_bytes(pid) / 2**20 for name, pid in self.pids.items()}
+        for name, mb in now.items():
+            self.peak_mb[name] = max(self.peak_mb[name], mb)
+            self.last_mb[name] = mb
+        return now
+
+    def run(self) -> None:
+        """Sample until :meth:`halt`."""
+        while not self._halt.is_set():
+            self.sample()
+            self._halt.wait(self.interval)
+
+    def halt(self) -> None:
+        """Stop sampling (and wait for the thread)."""
+        self._halt.set()
+        if self.is_alive():
+            self.join(timeout=5)
+
+
+def free_port() -> int:
+    """Return a loopback TCP port that is free right now (for a service under test)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

@@ -9,13 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import random
-import socket
-import subprocess
 import sys
-import threading
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,63 +19,24 @@ import httpx
 import psutil
 from rich.console import Console
 
-from bot.loadgen import closed_loop, fixed_rate
+from bot.loadgen import RssSampler, closed_loop, fixed_rate, free_port
 from bot.nlu.data import load_nlu_data
+from bot.process import ManagedProcess
 from bot.settings import Settings
 
 TARGETS = {"p95_ms_at_50rps": 25.0, "saturation_per_second": 300.0, "rss_mb": 700.0}
 STOCK_RASA = "stock Rasa 3.6.21 /model/parse (ARCHITECTURE.md): ~130 parses/s, p50 7.7 ms"
 
 
-def free_port() -> int:
-    """An unused loopback port."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class RssSampler(threading.Thread):
-    """Samples a process's resident memory (including children) every 100 ms."""
-
-    def __init__(self, pid: int) -> None:
-        """Watch ``pid``."""
-        super().__init__(daemon=True)
-        self.process = psutil.Process(pid)
-        self.peak_mb = 0.0
-        self.stop = threading.Event()
-
-    def run(self) -> None:
-        """Sample until stopped."""
-        while not self.stop.is_set():
-            try:
-                rss = self.process.memory_info().rss
-            except psutil.Error:
-                return
-            self.peak_mb = max(self.peak_mb, rss / 2**20)
-            time.sleep(0.1)
-
-
-def start_service(port: int, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    """Start ``calmdesk serve nlu`` and wait until it answers /health."""
-    handle = log.open("wb")
-    proc = subprocess.Popen(
+def nlu_service(port: int, env: dict[str, str], log: Path) -> ManagedProcess:
+    """A (not yet started) ``calmdesk serve nlu`` process on ``port``, logging to ``log``."""
+    return ManagedProcess(
+        "bench-nlu",
         [sys.executable, "-m", "bot.cli", "serve", "nlu", "--port", str(port)],
-        stdout=handle,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, **env},
+        env=env,
+        log_path=log,
+        health_url=f"http://127.0.0.1:{port}/health",
     )
-    deadline = time.time() + 180
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"NLU service exited with {proc.returncode}; see {log}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    proc.kill()
-    raise RuntimeError(f"NLU service did not become healthy; see {log}")
 
 
 def _texts(settings: Settings) -> list[str]:
@@ -115,22 +71,23 @@ def run_benchmark(settings: Settings, out_dir: Path, duration: float, console: C
     """Run the NLU benchmark against a fresh service process and write the reports."""
     out_dir.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    proc = start_service(
+    proc = nlu_service(
         port,
         {"CALMDESK_NLU_CACHE_SIZE": "0", "CALMDESK_LOG_LEVEL": "WARNING"},
         out_dir / "bench-nlu-service.log",
     )
-    sampler = RssSampler(proc.pid)
-    sampler.start()
-    try:
-        rss_idle = psutil.Process(proc.pid).memory_info().rss / 2**20
-        console.print(f"NLU service up on port {port} (RSS {rss_idle:.0f} MB); measuring...")
-        levels = asyncio.run(_levels(port, _texts(settings), duration))
-        stats = httpx.get(f"http://127.0.0.1:{port}/health").json()
-    finally:
-        sampler.stop.set()
-        proc.terminate()
-        proc.wait(timeout=30)
+    with proc:
+        proc.wait_healthy(timeout=180)
+        rss_idle = proc.rss_bytes() / 2**20
+        sampler = RssSampler({"nlu": proc.pid or 0})
+        sampler.start()
+        try:
+            console.print(f"NLU service up on port {port} (RSS {rss_idle:.0f} MB); measuring...")
+            levels = asyncio.run(_levels(port, _texts(settings), duration))
+            stats = httpx.get(f"http://127.0.0.1:{port}/health").json()
+        finally:
+            sampler.halt()
+    peak_mb = sampler.peak_mb["nlu"]
     by_label = {level["label"]: level for level in levels}
     fixed = by_label["50 requests/s (open loop)"]
     saturation = by_label["saturation: 32 senders (closed loop)"]
@@ -145,20 +102,29 @@ def run_benchmark(settings: Settings, out_dir: Path, duration: float, console: C
             "load_generator": "httpx on the same machine",
         },
         "levels": levels,
-        "rss_mb": {"idle": round(rss_idle, 1), "peak": round(sampler.peak_mb, 1)},
+        "rss_mb": {"idle": round(rss_idle, 1), "peak": round(peak_mb, 1)},
         "batches": stats,
         "targets": TARGETS,
-        "targets_met": {
-            "p95_ms_at_50rps": fixed["p95_ms"] <= TARGETS["p95_ms_at_50rps"],
-            "saturation_per_second": saturation["per_second"] >= TARGETS["saturation_per_second"],
-            "rss_mb": sampler.peak_mb <= TARGETS["rss_mb"],
-        },
+        "targets_met": targets_met(fixed, saturation, peak_mb),
         "baseline": STOCK_RASA,
     }
     (out_dir / "bench-nlu.json").write_text(json.dumps(report, indent=2) + "\n")
     (out_dir / "bench-nlu.md").write_text(render_markdown(report))
     console.print(render_markdown(report))
     return report
+
+
+def targets_met(
+    fixed: dict[str, Any], saturation: dict[str, Any], peak_mb: float
+) -> dict[str, bool]:
+    """Which targets were met, as plain JSON booleans (never numpy ``bool_``)."""
+    return {
+        "p95_ms_at_50rps": bool(float(fixed["p95_ms"]) <= TARGETS["p95_ms_at_50rps"]),
+        "saturation_per_second": bool(
+            float(saturation["per_second"]) >= TARGETS["saturation_per_second"]
+        ),
+        "rss_mb": bool(float(peak_mb) <= TARGETS["rss_mb"]),
+    }
 
 
 def render_markdown(report: dict) -> str:

@@ -1,0 +1,134 @@
+"""``make bench`` / ``calmdesk bench stack``: calmdesk's whole stack next to stock Rasa 3.6.
+
+One run drives every target with the same script (:mod:`bot.stackbench.runner`), one target
+at a time so they never compete for the CPU, and writes ``reports/bench-stack.{json,md}``.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from bot.nlu.data import load_nlu_data
+from bot.rasa_runtime import rasa_version
+from bot.settings import PROJECT_ROOT, Settings
+from bot.stackbench.conversations import ConversationSampler
+from bot.stackbench.report import build_report, write_reports
+from bot.stackbench.runner import LEVELS, LevelFigures, Script, run_target
+from bot.stackbench.stock_rasa import ensure_stock_model, stock_dir
+from bot.stackbench.targets import calmdesk_targets, cli_serves, stock_target
+
+ALL_TARGETS = ("stock-rasa", "calmdesk-rasa", "calmdesk-gateway")
+NOTES = [
+    "Closed loop as in ARCHITECTURE.md: each sender sends its next message as soon as the "
+    "answer arrives and starts a new conversation every 10 messages; every target hears the "
+    "same scripted conversations (intents in plausible order, texts drawn from nlu_data).",
+    "Targets run one after the other, each alone on the machine with the load generator; "
+    "RSS is the peak per process (with its children) during the level.",
+    "calmdesk runs in embedded mode (in-memory Rasa tracker store, SQLite case log); stock "
+    "Rasa uses its in-memory stores. The NLU parse cache is limited to 64 entries so the "
+    "repeated benchmark texts are not answered from memory.",
+    "The gateway's per-sender and per-IP rate limits are raised for the run (one load "
+    "generator on loopback would otherwise be throttled with 429).",
+]
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _git_commit() -> str:
+    try:
+        done = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=10,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return done.stdout.strip() or "unknown"
+
+
+def machine_facts(settings: Settings) -> dict[str, Any]:
+    """CPU, memory, versions and the current load of this machine."""
+    return {
+        "cpus": psutil.cpu_count(),
+        "cpu_model": _cpu_model(),
+        "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+        "python": sys.version.split()[0],
+        "rasa": rasa_version(settings),
+        "load_before": [round(x, 2) for x in os.getloadavg()],
+        "commit": _git_commit(),
+    }
+
+
+def run_stack_benchmark(
+    settings: Settings,
+    out_dir: Path,
+    duration: float,
+    targets: tuple[str, ...] = ALL_TARGETS,
+    progress: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """Run the stack benchmark and write the reports.
+
+    Args:
+        settings: calmdesk settings.
+        out_dir: Where ``bench-stack.json`` and ``bench-stack.md`` go.
+        duration: Seconds per level (ARCHITECTURE.md's method: 20).
+        targets: Which of :data:`ALL_TARGETS` to run.
+        progress: Receives one line per step.
+
+    Returns:
+        The report.
+    """
+    meta: dict[str, Any] = {
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine_facts(settings),
+        "duration_s": duration,
+        "levels": [level.label for level in LEVELS],
+        "notes": list(NOTES),
+    }
+    script = Script(ConversationSampler(load_nlu_data(settings.path(settings.nlu_data_dir))))
+    rows: list[LevelFigures] = []
+    skipped: dict[str, str] = {}
+    work = settings.path(settings.var_dir) / "bench" / "stack"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    if "stock-rasa" in targets:
+        model = ensure_stock_model(settings, progress)
+        with stock_target(settings, model, work / "logs") as target:
+            rows += run_target(target, script, duration, progress=progress)
+        meta["stock_model"] = str(model.relative_to(stock_dir(settings)))
+    wanted = [t for t in targets if t.startswith("calmdesk")]
+    with_gateway = "calmdesk-gateway" in wanted and cli_serves("gateway")
+    if "calmdesk-gateway" in wanted and not with_gateway:
+        skipped["calmdesk-gateway"] = "`calmdesk serve gateway` does not exist in this checkout"
+    if wanted:
+        with calmdesk_targets(settings, work, with_gateway) as calmdesk:
+            for target in calmdesk:
+                if target.name in wanted:
+                    rows += run_target(target, script, duration, progress=progress)
+            meta["calmdesk_processes"] = sorted(calmdesk[-1].processes)
+    meta["machine"]["load_after"] = [round(x, 2) for x in os.getloadavg()]
+    report = build_report(rows, meta, skipped)
+    json_path, md_path = write_reports(report, out_dir)
+    progress(f"wrote {json_path} and {md_path}")
+    return report

@@ -1,0 +1,168 @@
+"""The stack benchmark's report: ratios against stock Rasa, JSON and a markdown table."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from bot.stackbench.runner import LevelFigures
+
+STOCK = "stock-rasa"
+#: The issue's target at 8 concurrent conversations: ≥ 3× stock msgs/s, p95 ≤ half of stock's.
+GOAL_LEVEL = "c8"
+MIN_THROUGHPUT_RATIO = 3.0
+MAX_P95_RATIO = 0.5
+GOAL = {
+    "level": GOAL_LEVEL,
+    "min_throughput_ratio": MIN_THROUGHPUT_RATIO,
+    "max_p95_ratio": MAX_P95_RATIO,
+}
+
+
+def _ratio(numerator: float, denominator: float) -> float | None:
+    if not denominator or math.isnan(numerator) or math.isnan(denominator):
+        return None
+    return round(numerator / denominator, 2)
+
+
+def ratios(rows: Sequence[LevelFigures]) -> dict[str, dict[str, dict[str, float | None]]]:
+    """Each target's msgs/s and p95 divided by stock Rasa's at the same level.
+
+    Args:
+        rows: Figures of every target and level.
+
+    Returns:
+        ``{target: {level: {"throughput": x, "p50": y, "p95": z}}}`` for every target but
+        stock Rasa; empty when stock Rasa did not run.
+    """
+    stock = {row["level"]: row for row in rows if row["target"] == STOCK}
+    out: dict[str, dict[str, dict[str, float | None]]] = {}
+    for row in rows:
+        base = stock.get(row["level"])
+        if row["target"] == STOCK or base is None:
+            continue
+        out.setdefault(row["target"], {})[row["level"]] = {
+            "throughput": _ratio(row["msgs_per_s"], base["msgs_per_s"]),
+            "p50": _ratio(row["p50_ms"], base["p50_ms"]),
+            "p95": _ratio(row["p95_ms"], base["p95_ms"]),
+        }
+    return out
+
+
+def goal_met(level_ratios: dict[str, dict[str, float | None]]) -> bool | None:
+    """Whether a target meets the issue's goal at 8 senders (``None``: not measured)."""
+    at = level_ratios.get(GOAL_LEVEL)
+    if not at:
+        return None
+    throughput, p95 = at["throughput"], at["p95"]
+    if throughput is None or p95 is None:
+        return None
+    return throughput >= MIN_THROUGHPUT_RATIO and p95 <= MAX_P95_RATIO
+
+
+def build_report(
+    rows: Sequence[LevelFigures], meta: dict[str, Any], skipped: dict[str, str]
+) -> dict[str, Any]:
+    """Assemble the JSON report.
+
+    Args:
+        rows: Figures of every target and level.
+        meta: Machine facts, method, durations, load before and after.
+        skipped: Targets that did not run, with the reason.
+
+    Returns:
+        The report (JSON-serialisable: plain floats, ints, strings, booleans).
+    """
+    by_target = ratios(rows)
+    return {
+        **meta,
+        "targets_run": sorted({row["target"] for row in rows}),
+        "targets_skipped": skipped,
+        "results": list(rows),
+        "ratios_vs_stock": by_target,
+        "goal": GOAL,
+        "goal_met": {target: goal_met(levels) for target, levels in by_target.items()},
+    }
+
+
+def _fmt(value: float | None, suffix: str = "") -> str:
+    return "–" if value is None else f"{value:g}{suffix}"
+
+
+def render_markdown(report: dict[str, Any]) -> str:
+    """The report as markdown: one row per target × level, then ratios and notes."""
+    machine = report.get("machine", {})
+    lines = [
+        "# Whole-stack benchmark: calmdesk vs stock Rasa 3.6",
+        "",
+        f"Generated {report.get('generated_at', '?')} on {machine.get('cpus', '?')} CPUs "
+        f"({machine.get('cpu_model', '?')}), {machine.get('memory_gb', '?')} GB RAM; "
+        f"{report.get('duration_s', '?')} s per level after one warm-up message; load "
+        f"generator on the same machine. Load average before: "
+        f"{machine.get('load_before', '?')}, after: {machine.get('load_after', '?')}.",
+        "",
+        "| target | load | msgs | errors | msgs/s | p50 ms | p95 ms | p99 ms | RSS MB (peak) |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in report["results"]:
+        rss = ", ".join(f"{name} {mb:g}" for name, mb in row["rss_mb"].items())
+        lines.append(
+            f"| {row['target']} | {row['label']} | {row['requests']} | {row['errors']} | "
+            f"{row['msgs_per_s']:g} | {row['p50_ms']:g} | {row['p95_ms']:g} | "
+            f"{row['p99_ms']:g} | {rss} |"
+        )
+    long_rows = [row for row in report["results"] if row["turns"]]
+    if long_rows:
+        lines += ["", "Endless conversation (1 sender): p50 of turns 1–5 vs turns 46–55.", ""]
+        lines += ["| target | turns reached | p50 ms turns 1–5 | p50 ms turns 46–55 |"]
+        lines += ["|---|---|---|---|"]
+        for row in long_rows:
+            turns = row["turns"]
+            lines.append(
+                f"| {row['target']} | {_fmt(turns['reached'])} | "
+                f"{_fmt(turns['p50_ms_turns_1_5'])} | {_fmt(turns['p50_ms_turns_46_55'])} |"
+            )
+    if report["ratios_vs_stock"]:
+        lines += [
+            "",
+            "Ratios to stock Rasa at the same load (throughput: higher is better; latency: "
+            "lower is better).",
+            "",
+        ]
+        lines += [
+            "| target | load | msgs/s ratio | p50 ratio | p95 ratio |",
+            "|---|---|---|---|---|",
+        ]
+        for target, levels in report["ratios_vs_stock"].items():
+            for level, r in levels.items():
+                lines.append(
+                    f"| {target} | {level} | {_fmt(r['throughput'], '×')} | "
+                    f"{_fmt(r['p50'], '×')} | {_fmt(r['p95'], '×')} |"
+                )
+        goal = report["goal"]
+        lines += [
+            "",
+            f"Goal at 8 senders: ≥ {goal['min_throughput_ratio']}× stock msgs/s and p95 ≤ "
+            f"{goal['max_p95_ratio']}× stock's — met: {report['goal_met']}.",
+        ]
+    if report["targets_skipped"]:
+        lines += [
+            "",
+            "Not run: " + "; ".join(f"{k} ({v})" for k, v in report["targets_skipped"].items()),
+        ]
+    notes = report.get("notes", [])
+    if notes:
+        lines += ["", "Notes:", ""] + [f"- {note}" for note in notes]
+    return "\n".join(lines) + "\n"
+
+
+def write_reports(report: dict[str, Any], out_dir: Path) -> tuple[Path, Path]:
+    """Write ``bench-stack.json`` and ``bench-stack.md`` into ``out_dir``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    json_path, md_path = out_dir / "bench-stack.json", out_dir / "bench-stack.md"
+    json_path.write_text(json.dumps(report, indent=2, allow_nan=False) + "\n", "utf-8")
+    md_path.write_text(render_markdown(report), "utf-8")
+    return json_path, md_path

@@ -1,0 +1,90 @@
+"""The stack benchmark's report: ratios to stock Rasa, the goal, JSON and markdown."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+from bot.stackbench.report import build_report, goal_met, ratios, render_markdown, write_reports
+from bot.stackbench.runner import LevelFigures, is_rest_answer
+
+
+def row(
+    target: str, level: str, msgs: float, p50: float, p95: float, **turns: float
+) -> LevelFigures:
+    """One result row."""
+    return {
+        "target": target,
+        "level": level,
+        "label": f"{level} label",
+        "senders": 8 if level == "c8" else 1,
+        "requests": int(msgs * 20),
+        "errors": 0,
+        "msgs_per_s": msgs,
+        "p50_ms": p50,
+        "p95_ms": p95,
+        "p99_ms": p95 * 1.5,
+        "empty_replies": 0,
+        "rss_mb": {"rasa": 1100.0},
+        "cpu_percent": 97.0,
+        "load_average": [2.0, 1.5, 1.0],
+        "turns": dict(turns),
+    }
+
+
+ROWS = [
+    row("stock-rasa", "c1", 40.0, 25.0, 31.0),
+    row("stock-rasa", "c8", 44.0, 158.0, 318.0),
+    row("calmdesk-rasa", "c1", 20.0, 50.0, 62.0),
+    row("calmdesk-rasa", "c8", 140.0, 50.0, 150.0),
+    row("calmdesk-gateway", "c8", 130.0, 60.0, 160.0),
+]
+
+
+def test_ratios_divide_by_stock_at_the_same_level() -> None:
+    result = ratios(ROWS)
+    assert set(result) == {"calmdesk-rasa", "calmdesk-gateway"}
+    assert result["calmdesk-rasa"]["c1"] == {"throughput": 0.5, "p50": 2.0, "p95": 2.0}
+    assert result["calmdesk-rasa"]["c8"]["throughput"] == round(140 / 44, 2)
+    assert "c1" not in result["calmdesk-gateway"]
+
+
+def test_no_stock_no_ratios() -> None:
+    assert ratios([r for r in ROWS if r["target"] != "stock-rasa"]) == {}
+
+
+def test_goal_needs_both_throughput_and_p95() -> None:
+    by_target = ratios(ROWS)
+    assert goal_met(by_target["calmdesk-rasa"]) is True  # 3.18x, p95 0.47x
+    assert goal_met(by_target["calmdesk-gateway"]) is False  # 2.95x
+    slow_tail = ratios([*ROWS[:2], row("x", "c8", 200.0, 10.0, 200.0)])
+    assert goal_met(slow_tail["x"]) is False  # p95 0.63x
+    assert goal_met({"c1": {"throughput": 9.0, "p50": 0.1, "p95": 0.1}}) is None
+
+
+def test_report_is_strict_json_with_plain_booleans(tmp_path: Path) -> None:
+    long_row = row("stock-rasa", "long", 11.0, 87.0, 120.0, reached=220.0, p50_ms_turns_1_5=30.0)
+    long_row["turns"]["p50_ms_turns_46_55"] = None
+    report = build_report([*ROWS, long_row], {"generated_at": "now", "notes": ["n"]}, {})
+    json_path, md_path = write_reports(report, tmp_path)
+    loaded = json.loads(json_path.read_text())
+    assert loaded["goal_met"] == {"calmdesk-rasa": True, "calmdesk-gateway": False}
+    assert loaded["targets_run"] == ["calmdesk-gateway", "calmdesk-rasa", "stock-rasa"]
+    markdown = md_path.read_text()
+    assert "| calmdesk-rasa | c8 label | 2800 | 0 | 140 | 50 | 150 | 225 | rasa 1100 |" in markdown
+    assert "| stock-rasa | 220 | 30 | – |" in markdown
+    assert "3.18×" in markdown
+
+
+def test_skipped_targets_are_named() -> None:
+    report = build_report(ROWS[:2], {}, {"calmdesk-gateway": "not built yet"})
+    assert "Not run: calmdesk-gateway (not built yet)" in render_markdown(report)
+    assert not math.isnan(report["results"][0]["p95_ms"])
+
+
+def test_rest_answer_shape() -> None:
+    assert is_rest_answer([])
+    assert is_rest_answer([{"recipient_id": "a", "text": "hi"}])
+    assert not is_rest_answer({"recipient_id": "a"})
+    assert not is_rest_answer([{"text": "no recipient"}])
