@@ -13,13 +13,14 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: help install models run test lint typecheck unit integration bench-nlu eval-nlu \
+.PHONY: help install models run test lint typecheck unit integration bench bench-stack bench-nlu eval-nlu \
         train-nlu seed lock clean
 
 help:
 	@echo "make install    create .venv (3.11) and .venv-rasa (3.10), train models if stale"
 	@echo "make run        install if needed, seed the demo shop, start every process"
 	@echo "make test       install if needed, ruff + mypy + the whole pytest suite"
+	@echo "make bench      whole stack vs stock Rasa 3.6 -> reports/bench-stack.{json,md}"
 	@echo "make bench-nlu  NLU service benchmark -> reports/bench-nlu.{json,md}"
 	@echo "make eval-nlu   NLU evaluation (+ Rasa DIET side by side) -> reports/nlu-eval.json"
 
@@ -67,6 +68,13 @@ test: install lint typecheck
 
 bench-nlu: install
 	$(CALMDESK) bench nlu
+
+# Whole stack vs stock Rasa 3.6 (same script, same run). The first run trains the stock
+# Rasa model (default DIET pipeline, slow) and caches it under var/bench/stock-rasa/.
+bench: install
+	$(CALMDESK) bench stack
+
+bench-stack: bench
 
 eval-nlu: install
 	$(CALMDESK) evaluate nlu

@@ -243,5 +243,45 @@ def bench_nlu(
     run_benchmark(settings, out or settings.path(settings.reports_dir), duration, console)
 
 
+@bench_app.command("stack")
+def bench_stack(
+    duration: float = typer.Option(20.0, help="Seconds per load level."),
+    out: Path | None = typer.Option(None, help="Report directory (default: reports/)."),
+    target: list[str] = typer.Option(
+        [], help="Only these targets: stock-rasa, calmdesk-rasa, calmdesk-gateway (repeatable)."
+    ),
+    prepare: bool = typer.Option(
+        False, help="Only train (or find cached) the stock Rasa model, then exit."
+    ),
+) -> None:
+    """Whole stack vs stock Rasa 3.6, same script, same run: reports/bench-stack.{json,md}."""
+    from bot.stackbench.bench import ALL_TARGETS, run_stack_benchmark
+    from bot.stackbench.errors import StackBenchError
+    from bot.stackbench.stock_rasa import ensure_stock_model
+
+    settings = get_settings()
+    unknown = sorted(set(target) - set(ALL_TARGETS))
+    if unknown:
+        raise typer.BadParameter(f"unknown target(s) {unknown}; choose from {ALL_TARGETS}")
+
+    def say(line: str) -> None:
+        console.print(line, markup=False, highlight=False)
+
+    try:
+        if prepare:
+            ensure_stock_model(settings, say)
+            return
+        run_stack_benchmark(
+            settings,
+            out or settings.path(settings.reports_dir),
+            duration,
+            tuple(target) or ALL_TARGETS,
+            say,
+        )
+    except StackBenchError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+
+
 if __name__ == "__main__":
     app()
