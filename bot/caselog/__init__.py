@@ -1,0 +1,1 @@
+"""The case log: every conversation, turn, handoff, escalation and agent action, PII redacted."""

@@ -1,0 +1,396 @@
+"""One customer message, end to end: dedupe → serialize → ownership → NLU → escalation → Rasa.
+
+Every step that waits on another process has a timeout, and the whole turn has a deadline
+(``gateway_reply_deadline_s``): when the NLU, Rasa or the action server is down or slow the
+customer gets an apology and the offer of a human instead, and the turn is logged with the error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from bot.caselog.records import ConversationOpened, EscalationRecord, TurnRecord
+from bot.caselog.writer import CaseLogWriter
+from bot.db.base import utcnow
+from bot.gateway.conversations import ConversationRegistry, ConversationState, OutMessage
+from bot.gateway.escalation_hook import (
+    NO_ESCALATION,
+    CustomerTurn,
+    EscalationHook,
+    EscalationOutcome,
+)
+from bot.gateway.metrics import GatewayMetrics
+from bot.gateway.parse_relay import ParseRelay
+from bot.gateway.upstream import UpstreamError, Upstreams
+from bot.settings import Settings
+
+log = logging.getLogger("calmdesk.gateway")
+
+FALLBACK_TEXT = (
+    "Sorry, I'm having trouble answering right now. Please try again in a moment, "
+    'or write "human" and I\'ll pass you to a person.'
+)
+HANDOFF_TEXT = "I'm passing you to a member of our team. They'll reply here shortly."
+HANDOFF_KEY = "calmdesk_handoff"
+HUMAN_WORDS = frozenset(
+    {"human", "agent", "person", "a human", "an agent", "real person", "talk to a human"}
+)
+ESCALATION_HOOK_TIMEOUT_S = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class InboundMessage:
+    """A validated customer message from any channel."""
+
+    conversation_id: str
+    text: str
+    channel: str
+    message_id: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    customer_id: int | None = None
+    received_at: datetime = field(default_factory=utcnow)
+
+
+@dataclass(slots=True)
+class PipelineResult:
+    """What a channel sends back: the new outbox messages (not yet marked delivered)."""
+
+    conversation: ConversationState
+    messages: list[OutMessage]
+    duplicate: bool = False
+    replayed: list[dict[str, Any]] = field(default_factory=list)
+    new_conversation: bool = False
+
+    def payloads(self) -> list[dict[str, Any]]:
+        """Rasa's REST format: ``recipient_id`` plus ``text``/``buttons``/``image``/``custom``."""
+        if self.duplicate:
+            return self.replayed
+        return [m.payload for m in self.messages]
+
+
+@dataclass(slots=True)
+class _Turn:
+    """Working data of one turn (becomes a :class:`TurnRecord`)."""
+
+    parse: dict[str, Any] | None = None
+    responses: list[dict[str, Any]] = field(default_factory=list)
+    escalation: EscalationOutcome = NO_ESCALATION
+    latencies: dict[str, float] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+
+class MessagePipeline:
+    """Runs the per-message pipeline for every channel.
+
+    Args:
+        settings: Timeouts and limits.
+        upstreams: NLU and Rasa clients.
+        hook: The escalation hook.
+        writer: The case-log writer.
+        registry: In-memory conversations.
+        relay: Where the parse waits for Rasa's NLU call.
+        metrics: Prometheus metrics.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        upstreams: Upstreams,
+        hook: EscalationHook,
+        writer: CaseLogWriter,
+        registry: ConversationRegistry,
+        relay: ParseRelay,
+        metrics: GatewayMetrics,
+    ) -> None:
+        self.settings = settings
+        self.upstreams = upstreams
+        self.hook = hook
+        self.writer = writer
+        self.registry = registry
+        self.relay = relay
+        self.metrics = metrics
+
+    async def handle(self, message: InboundMessage) -> PipelineResult:
+        """Answer one customer message (see the module docstring)."""
+        start = time.perf_counter()
+        deadline = start + self.settings.gateway_reply_deadline_s
+        conversation, new = await self.registry.get(
+            message.conversation_id, message.channel, message.customer_id
+        )
+        async with conversation.lock:
+            lock_wait = time.perf_counter() - start
+            if message.message_id is not None and message.message_id in conversation.answered:
+                self.metrics.messages.labels(message.channel, "duplicate").inc()
+                return PipelineResult(
+                    conversation,
+                    [],
+                    duplicate=True,
+                    replayed=conversation.answered[message.message_id],
+                )
+            if new:
+                self.writer.submit(
+                    ConversationOpened(
+                        message.conversation_id,
+                        message.channel,
+                        message.customer_id,
+                        message.received_at,
+                    )
+                )
+            if message.customer_id is not None:
+                conversation.customer_id = message.customer_id
+            turn = _Turn(latencies={"lock_wait": lock_wait * 1000})
+            if conversation.state == "resolved":
+                self._submit_transition(conversation, "bot", "customer", "customer wrote again")
+            owner = conversation.state
+            if owner == "bot":
+                await self._bot_turn(conversation, message, turn, deadline)
+            else:
+                await self._parse(message, turn, deadline, required=False)
+            outgoing = [
+                conversation.push(
+                    "bot", {"recipient_id": message.conversation_id, **r}, delivered=False
+                )
+                for r in turn.responses
+            ]
+            total = time.perf_counter() - start
+            turn.latencies["total"] = total * 1000
+            self.metrics.stage_seconds.labels("total").observe(total)
+            self._record_turn(conversation, message, owner, turn)
+            result = PipelineResult(conversation, outgoing, new_conversation=new)
+            if message.message_id is not None:
+                conversation.remember_answer(message.message_id, result.payloads())
+            outcome = "answered" if owner == "bot" else "to_agent"
+            self.metrics.messages.labels(message.channel, outcome).inc()
+            return result
+
+    async def _parse(
+        self, message: InboundMessage, turn: _Turn, deadline: float, *, required: bool
+    ) -> None:
+        started = time.perf_counter()
+        timeout = min(self.settings.gateway_nlu_timeout_s, max(0.05, deadline - started))
+        try:
+            turn.parse = await self.upstreams.parse(message.text, timeout)
+        except UpstreamError as exc:
+            turn.errors.append(f"{exc.code}: {exc.reason}")
+            self.metrics.errors.labels(exc.code).inc()
+            if required:
+                log.warning(
+                    "gateway.nlu.failed",
+                    extra={"conversation_id": message.conversation_id, "error": exc.code},
+                )
+        elapsed = time.perf_counter() - started
+        turn.latencies["nlu"] = elapsed * 1000
+        self.metrics.stage_seconds.labels("nlu").observe(elapsed)
+
+    async def _escalate(
+        self, conversation: ConversationState, message: InboundMessage, turn: _Turn
+    ) -> None:
+        assert turn.parse is not None
+        started = time.perf_counter()
+        customer_turn = CustomerTurn(
+            conversation_id=conversation.conversation_id,
+            customer_id=conversation.customer_id,
+            text=message.text,
+            parse=turn.parse,
+            turn_index=conversation.next_seq,
+            received_at=message.received_at,
+            channel=message.channel,
+        )
+        try:
+            async with asyncio.timeout(ESCALATION_HOOK_TIMEOUT_S):
+                turn.escalation = await self.hook.on_customer_message(customer_turn)
+        except Exception as exc:  # the breaker must never cost the customer an answer
+            turn.errors.append(f"escalation_failed: {type(exc).__name__}: {exc}")
+            self.metrics.errors.labels("escalation_failed").inc()
+            log.error(
+                "gateway.escalation.failed",
+                extra={"conversation_id": conversation.conversation_id, "error": repr(exc)},
+            )
+        elapsed = time.perf_counter() - started
+        turn.latencies["escalation"] = elapsed * 1000
+        self.metrics.stage_seconds.labels("escalation").observe(elapsed)
+
+    async def _bot_turn(
+        self,
+        conversation: ConversationState,
+        message: InboundMessage,
+        turn: _Turn,
+        deadline: float,
+    ) -> None:
+        await self._parse(message, turn, deadline, required=True)
+        if turn.parse is None:
+            self._fallback(conversation, message, turn)
+            return
+        await self._escalate(conversation, message, turn)
+        outcome = turn.escalation
+        if outcome.action != "none":
+            self.writer.submit(
+                EscalationRecord(
+                    conversation_id=conversation.conversation_id,
+                    turn_seq=conversation.next_seq,
+                    at=utcnow(),
+                    action=outcome.action,
+                    reason=outcome.handoff_reason,
+                    priority=outcome.priority,
+                    messages=list(outcome.messages),
+                    details=dict(outcome.details),
+                )
+            )
+            turn.responses.extend({"text": text} for text in outcome.messages)
+        if outcome.action == "handoff":
+            self._handoff(
+                conversation, "escalation", outcome.handoff_reason or "escalation", outcome.priority
+            )
+            return
+        metadata = self._rasa_metadata(conversation, message, outcome)
+        self.relay.put(message.text, turn.parse)
+        started = time.perf_counter()
+        timeout = min(self.settings.gateway_rasa_timeout_s, max(0.05, deadline - started))
+        try:
+            responses = await self.upstreams.rasa_message(
+                conversation.conversation_id, message.text, metadata, timeout
+            )
+        except UpstreamError as exc:
+            turn.errors.append(f"{exc.code}: {exc.reason}")
+            self.metrics.errors.labels(exc.code).inc()
+            log.warning(
+                "gateway.rasa.failed",
+                extra={"conversation_id": conversation.conversation_id, "error": exc.code},
+            )
+            self._fallback(conversation, message, turn)
+            return
+        finally:
+            elapsed = time.perf_counter() - started
+            turn.latencies["rasa"] = elapsed * 1000
+            self.metrics.stage_seconds.labels("rasa").observe(elapsed)
+        conversation.resumed = False
+        self._take_rasa_responses(conversation, turn, responses)
+
+    def _take_rasa_responses(
+        self, conversation: ConversationState, turn: _Turn, responses: list[dict[str, Any]]
+    ) -> None:
+        handoff: dict[str, Any] | None = None
+        for response in responses:
+            custom = response.get("custom")
+            if isinstance(custom, dict) and isinstance(custom.get(HANDOFF_KEY), dict):
+                handoff = custom[HANDOFF_KEY]
+                continue
+            turn.responses.append({k: v for k, v in response.items() if k != "recipient_id"})
+        if handoff is not None:
+            self._handoff(
+                conversation,
+                "dialogue",
+                str(handoff.get("reason") or "dialogue"),
+                str(handoff.get("priority") or "normal"),
+            )
+        elif not responses:
+            # Rasa answers an empty list when a custom action failed (action server down).
+            turn.errors.append("rasa_empty: Rasa sent no response (action server down?)")
+            self.metrics.errors.labels("rasa_empty").inc()
+            turn.responses.append({"text": FALLBACK_TEXT})
+
+    def _fallback(
+        self, conversation: ConversationState, message: InboundMessage, turn: _Turn
+    ) -> None:
+        """The apology with the offer of a human; "human" hands off even without Rasa."""
+        intent = (turn.parse or {}).get("intent") or {}
+        asked = message.text.strip(" .!?").lower() in HUMAN_WORDS or (
+            intent.get("name") == "request_human" and (intent.get("confidence") or 0) >= 0.7
+        )
+        if asked:
+            turn.responses.append({"text": HANDOFF_TEXT})
+            self._handoff(conversation, "customer", "customer_request", "normal")
+        else:
+            turn.responses.append({"text": FALLBACK_TEXT})
+
+    def _handoff(
+        self, conversation: ConversationState, actor: str, reason: str, priority: str | None
+    ) -> None:
+        if conversation.state not in ("bot", "resolved"):
+            return
+        self._submit_transition(conversation, "queued", actor, reason, priority or "normal")
+        self.metrics.handoffs.labels(actor).inc()
+
+    def _submit_transition(
+        self,
+        conversation: ConversationState,
+        to: Any,
+        actor: str,
+        reason: str | None = None,
+        priority: str | None = None,
+        agent_id: int | None = None,
+    ) -> None:
+        record = conversation.transition(
+            to, actor, reason=reason, priority=priority, agent_id=agent_id
+        )
+        self.writer.submit(record)
+        self.metrics.transitions.labels(record.from_state, record.to_state).inc()
+        log.info(
+            "gateway.ownership.changed",
+            extra={
+                "conversation_id": conversation.conversation_id,
+                "from": record.from_state,
+                "to": record.to_state,
+                "actor": actor,
+                "reason": reason,
+            },
+        )
+
+    def _rasa_metadata(
+        self,
+        conversation: ConversationState,
+        message: InboundMessage,
+        outcome: EscalationOutcome,
+    ) -> dict[str, Any]:
+        metadata: dict[str, Any] = {"channel": message.channel}
+        if message.message_id is not None:
+            metadata["message_id"] = message.message_id
+        if conversation.customer_id is not None:
+            metadata["customer_id"] = conversation.customer_id
+        if outcome.action in ("soothe", "remedy"):
+            metadata["calmdesk_escalation"] = {
+                "action": outcome.action,
+                "details": dict(outcome.details),
+            }
+        if conversation.resumed:
+            metadata["calmdesk_resumed"] = True
+        return metadata
+
+    def _record_turn(
+        self,
+        conversation: ConversationState,
+        message: InboundMessage,
+        owner: str,
+        turn: _Turn,
+    ) -> None:
+        parse = turn.parse or {}
+        intent = parse.get("intent") or {}
+        affect = parse.get("affect") if isinstance(parse.get("affect"), dict) else None
+        self.writer.submit(
+            TurnRecord(
+                conversation_id=conversation.conversation_id,
+                seq=conversation.next_seq,
+                message_id=message.message_id,
+                channel=message.channel,
+                owner=owner,
+                text=message.text,
+                received_at=message.received_at,
+                intent=intent.get("name"),
+                confidence=intent.get("confidence"),
+                intent_ranking=parse.get("intent_ranking"),
+                entities=parse.get("entities"),
+                affect=affect,
+                anger=affect.get("anger") if affect else None,
+                responses=turn.responses,
+                escalation=None if turn.escalation.action == "none" else turn.escalation.action,
+                latencies_ms={k: round(v, 2) for k, v in turn.latencies.items()},
+                error="; ".join(turn.errors) or None,
+            )
+        )
+        conversation.next_seq += 1
+        self.metrics.caselog_backlog.set(self.writer.backlog)
