@@ -25,7 +25,7 @@ from bot.stackbench.conversations import ConversationSampler
 from bot.stackbench.report import build_report, write_reports
 from bot.stackbench.runner import LEVELS, LevelFigures, Script, run_target
 from bot.stackbench.stock_rasa import ensure_stock_model, stock_dir
-from bot.stackbench.targets import calmdesk_targets, cli_serves, stock_target
+from bot.stackbench.targets import calmdesk_stack, cli_serves, stock_target
 
 ALL_TARGETS = ("stock-rasa", "calmdesk-rasa", "calmdesk-gateway")
 NOTES = [
@@ -114,19 +114,20 @@ def run_stack_benchmark(
     work.mkdir(parents=True)
     if "stock-rasa" in targets:
         model = ensure_stock_model(settings, progress)
-        with stock_target(settings, model, work / "logs") as target:
+        with stock_target(settings, model, work / "stock-rasa") as target:
             rows += run_target(target, script, duration, progress=progress)
+            meta.setdefault("targets", {})["stock-rasa"] = target.description
         meta["stock_model"] = str(model.relative_to(stock_dir(settings)))
-    wanted = [t for t in targets if t.startswith("calmdesk")]
-    with_gateway = "calmdesk-gateway" in wanted and cli_serves("gateway")
-    if "calmdesk-gateway" in wanted and not with_gateway:
-        skipped["calmdesk-gateway"] = "`calmdesk serve gateway` does not exist in this checkout"
-    if wanted:
-        with calmdesk_targets(settings, work, with_gateway) as calmdesk:
-            for target in calmdesk:
-                if target.name in wanted:
-                    rows += run_target(target, script, duration, progress=progress)
-            meta["calmdesk_processes"] = sorted(calmdesk[-1].processes)
+    for name in ("calmdesk-rasa", "calmdesk-gateway"):
+        if name not in targets:
+            continue
+        gateway = name == "calmdesk-gateway"
+        if gateway and not cli_serves("gateway"):
+            skipped[name] = "`calmdesk serve gateway` does not exist in this checkout"
+            continue
+        with calmdesk_stack(settings, work, gateway) as target:
+            rows += run_target(target, script, duration, progress=progress)
+            meta.setdefault("targets", {})[name] = target.description
     meta["machine"]["load_after"] = [round(x, 2) for x in os.getloadavg()]
     report = build_report(rows, meta, skipped)
     json_path, md_path = write_reports(report, out_dir)

@@ -160,7 +160,7 @@ async def _drive(
                 return False
             if not payload:
                 empty += 1
-            return True
+            return not any(item.get("text") in target.fallback_texts for item in payload)
 
         result = await conversation_loop(
             level.label,

@@ -48,12 +48,17 @@ STACK_ENV = {
 
 @dataclass
 class Target:
-    """One system under test: where to send messages and which processes it consists of."""
+    """One system under test: where to send messages and which processes it consists of.
+
+    ``fallback_texts`` are replies that mean the system could not really answer (the
+    gateway's apology when Rasa or the NLU failed or was too slow): counted as errors.
+    """
 
     name: str
     description: str
     url: str
     processes: dict[str, ManagedProcess] = field(default_factory=dict)
+    fallback_texts: frozenset[str] = frozenset()
 
     @property
     def pids(self) -> dict[str, int]:
@@ -120,26 +125,41 @@ def _seed(database_url: str, env: dict[str, str], log_dir: Path) -> None:
         raise StackBenchError(f"seeding the bench database failed; see {log_dir / 'seed.log'}")
 
 
+def _gateway_fallback_texts() -> frozenset[str]:
+    """The gateway's apology texts (a reply that means Rasa or the NLU failed or timed out)."""
+    try:
+        from bot.gateway import pipeline
+    except ImportError:
+        return frozenset()
+    return frozenset(
+        str(getattr(pipeline, name)) for name in ("FALLBACK_TEXT",) if hasattr(pipeline, name)
+    )
+
+
 @contextmanager
-def calmdesk_targets(
-    settings: Settings, work_dir: Path, with_gateway: bool
-) -> Iterator[list[Target]]:
-    """Run the calmdesk stack and yield its targets (Rasa direct, and the gateway if any).
+def calmdesk_stack(settings: Settings, work_dir: Path, gateway: bool) -> Iterator[Target]:
+    """Run the calmdesk stack and yield it as a target.
+
+    Without the gateway, messages go to Rasa's REST channel and Rasa asks the NLU service.
+    With it, messages go to the gateway, which parses each once and answers Rasa's NLU call
+    from that parse (Rasa's NLU URL is the gateway), as in production.
 
     Args:
         settings: calmdesk settings.
-        work_dir: Fresh directory for logs and the bench's SQLite app database.
-        with_gateway: Start the gateway too (when ``calmdesk serve gateway`` exists).
+        work_dir: Directory for logs and the bench's SQLite app database (reset here).
+        gateway: Run and drive the gateway.
 
     Yields:
-        ``calmdesk-rasa`` and, with the gateway, ``calmdesk-gateway``.
+        ``calmdesk-gateway`` or ``calmdesk-rasa``.
     """
-    log_dir = work_dir / "logs"
+    name = "calmdesk-gateway" if gateway else "calmdesk-rasa"
+    log_dir = work_dir / name
     log_dir.mkdir(parents=True, exist_ok=True)
-    ports = {name: free_port() for name in ("nlu", "rasa", "actions", "gateway")}
+    ports = {part: free_port() for part in ("nlu", "rasa", "actions", "gateway")}
     nlu_url = f"http://127.0.0.1:{ports['nlu']}"
     rasa_url = f"http://127.0.0.1:{ports['rasa']}"
-    database = work_dir / "calmdesk.db"
+    gateway_url = f"http://127.0.0.1:{ports['gateway']}"
+    database = log_dir / "calmdesk.db"
     database.unlink(missing_ok=True)
     env = {
         **STACK_ENV,
@@ -148,14 +168,16 @@ def calmdesk_targets(
         "CALMDESK_ACTIONS_PORT": str(ports["actions"]),
         "CALMDESK_RASA_PORT": str(ports["rasa"]),
         "CALMDESK_GATEWAY_RASA_URL": rasa_url,
-        "CALMDESK_VAR_DIR": str(work_dir / "var"),
+        "CALMDESK_VAR_DIR": str(log_dir / "var"),
     }
     with_actions = cli_serves("actions")
-    if with_actions or with_gateway:
+    if with_actions or gateway:
         _seed(env["CALMDESK_DATABASE_URL"], env, log_dir)
     processes = {"nlu": _serve("nlu", ports["nlu"], log_dir, env, "/health")}
     if with_actions:
         processes["actions"] = _serve("actions", ports["actions"], log_dir, env, "/health")
+    if gateway:
+        processes["gateway"] = _serve("gateway", ports["gateway"], log_dir, env, "/health")
     rasa_environ = {
         **os.environ,
         **env,
@@ -165,32 +187,19 @@ def calmdesk_targets(
         settings,
         train_core(settings),
         ports["rasa"],
-        nlu_url,
+        gateway_url if gateway else nlu_url,
         log_path=log_dir / "rasa.log",
         environ=rasa_environ,
     )
-    if with_gateway:
-        processes["gateway"] = _serve("gateway", ports["gateway"], log_dir, env, "/health")
+    parts = " + ".join(processes)
+    if gateway:
+        description = f"whole calmdesk stack ({parts}) through the gateway's REST channel"
+        url, fallbacks = f"{gateway_url}{WEBHOOK}", _gateway_fallback_texts()
+    else:
+        description = f"calmdesk {parts} through Rasa's REST channel (no gateway)"
+        url, fallbacks = f"{rasa_url}{WEBHOOK}", frozenset()
     with ExitStack() as stack:
         for proc in processes.values():
             stack.callback(proc.stop)
         _start_all(list(processes.values()))
-        dialogue = {name: p for name, p in processes.items() if name != "gateway"}
-        targets = [
-            Target(
-                "calmdesk-rasa",
-                "calmdesk NLU + Rasa (+ actions) through Rasa's REST channel, in-memory tracker",
-                f"{rasa_url}{WEBHOOK}",
-                dialogue,
-            )
-        ]
-        if with_gateway:
-            targets.append(
-                Target(
-                    "calmdesk-gateway",
-                    "the whole calmdesk stack through the gateway's REST channel (SQLite case log)",
-                    f"http://127.0.0.1:{ports['gateway']}{WEBHOOK}",
-                    dict(processes),
-                )
-            )
-        yield targets
+        yield Target(name, description, url, processes, fallbacks)

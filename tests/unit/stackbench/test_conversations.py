@@ -45,6 +45,12 @@ def test_plans_start_with_a_greeting_or_a_task_and_follow_the_flows() -> None:
     assert "affirm" not in firsts and "goodbye" not in firsts
 
 
+def test_benchmark_customers_never_ask_for_a_human() -> None:
+    rng = random.Random(4)
+    assert all("request_human" not in intent_plan(rng, 50) for _ in range(50))
+    assert "request_human" in intent_plan(rng, 400, TASK_FLOWS)
+
+
 def test_messages_are_examples_of_their_intent() -> None:
     sampler = ConversationSampler(data(), seed=3)
     for turn in sampler.conversation(30):
