@@ -193,6 +193,20 @@ def serve_rasa(
     os.execvpe(argv[0], argv, env)
 
 
+@serve_app.command("actions")
+def serve_actions(
+    port: int = typer.Option(None, help="Port (default 5055)."),
+) -> None:
+    """Run the rasa-sdk action server with calmdesk's custom actions (actions/)."""
+    from bot.actions_server import actions_command
+    from bot.settings import PROJECT_ROOT
+
+    settings = get_settings()
+    argv, env = actions_command(settings, port or settings.actions_port)
+    os.chdir(PROJECT_ROOT)
+    os.execvpe(argv[0], argv, {**os.environ, **env})
+
+
 @serve_app.command("all")
 def serve_all() -> None:
     """Start every process on embedded defaults and print the URLs (Ctrl-C stops them)."""

@@ -24,8 +24,11 @@ def build_processes(settings: Settings) -> list[ManagedProcess]:
         [sys.executable, "-m", "bot.cli", "serve", "nlu", "--port", str(settings.nlu_port)],
         health_url=f"{nlu_url}/health",
     )
+    from bot.actions_server import actions_process
+
+    actions = actions_process(settings, settings.actions_port)
     rasa = rasa_process(settings, train_core(settings), settings.rasa_port, nlu_url)
-    return [nlu, rasa]
+    return [nlu, actions, rasa]
 
 
 def _urls(settings: Settings) -> Table:
@@ -39,6 +42,7 @@ def _urls(settings: Settings) -> Table:
         "Rasa REST webhook", f"http://{host}:{settings.rasa_port}/webhooks/rest/webhook"
     )
     table.add_row("Rasa status", f"http://{host}:{settings.rasa_port}/status")
+    table.add_row("Action server health", f"http://{host}:{settings.actions_port}/health")
     return table
 
 
