@@ -26,8 +26,8 @@ _CATEGORY_PATTERNS: tuple[tuple[ComplaintCategory, re.Pattern[str]], ...] = tupl
             ComplaintCategory.MISSING_ITEM,
             r"\b(missing|never (arrived|came)|not in the (box|parcel))",
         ),
-        (ComplaintCategory.LATE_DELIVERY, r"\b(late|delay|delayed|still waiting|weeks?)\b"),
         (ComplaintCategory.REFUND_DELAY, r"\brefund"),
+        (ComplaintCategory.LATE_DELIVERY, r"\b(late|delay|delayed|still waiting|weeks?)\b"),
         (ComplaintCategory.BILLING, r"\b(charged|charge|billing|invoice|payment)\b"),
         (ComplaintCategory.SERVICE, r"\b(rude|support|service|nobody|no one|ignored)\b"),
     )

@@ -61,7 +61,9 @@ def message_metadata(tracker: Tracker) -> dict[str, Any]:
     """
     metadata = tracker.latest_message.get("metadata")
     if not isinstance(metadata, dict) or not metadata:
-        event = next((e for e in reversed(tracker.events) if e.get("event") == "user"), {})
+        event: dict[str, Any] = next(
+            (e for e in reversed(tracker.events) if e.get("event") == "user"), {}
+        )
         metadata = event.get("metadata")
     return metadata if isinstance(metadata, dict) else {}
 

@@ -66,6 +66,11 @@ def words(text: str) -> set[str]:
     return set(_WORD.findall(text.lower()))
 
 
+def _stem(word: str) -> str:
+    """Singular-ish form, so "tees" matches "Tee" and "candles" matches "Candle"."""
+    return word[:-1] if len(word) > 3 and word.endswith("s") else word
+
+
 class AddressProblem(ValueError):
     """The text could not be read as an address; the message says what is missing."""
 
@@ -118,9 +123,12 @@ def match_line(order: OrderInfo, text: str, product: str | None = None) -> Order
             return line
         if line.sku.lower() in text.lower():
             return line
-    said = words(text)
+    said = {_stem(word) for word in words(text)}
     scored = sorted(
-        ((len(said & {w for w in words(line.name) if len(w) > 2}), line) for line in order.items),
+        (
+            (len(said & {_stem(w) for w in words(line.name) if len(w) > 2}), line)
+            for line in order.items
+        ),
         key=lambda pair: -pair[0],
     )
     if not scored or scored[0][0] == 0:
