@@ -73,6 +73,7 @@ class Settings(BaseSettings):
     gateway_rasa_timeout_s: float = Field(2.2, gt=0)
     gateway_reply_deadline_s: float = Field(2.8, gt=0)  # the customer always has a reply by then
     gateway_write_interval_s: float = Field(0.05, ge=0)  # case-log writer batching window
+    gateway_socket_ping_interval_s: float = Field(25.0, gt=0)  # socket.io heartbeat
 
     def path(self, value: Path) -> Path:
         """Resolve a configured path against the project root."""

@@ -22,6 +22,7 @@ from bot.caselog.models import (
     AgentToken,
     Conversation,
     EscalationEvent,
+    Outcome,
     OwnershipEvent,
     Turn,
 )
@@ -113,6 +114,11 @@ def conversation_history(engine: Engine, conversation_id: str) -> dict[str, Any]
             .where(EscalationEvent.conversation_id == conversation_id)
             .order_by(EscalationEvent.id)
         ).all()
+        outcomes = connection.execute(
+            select(Outcome.__table__)
+            .where(Outcome.conversation_id == conversation_id)
+            .order_by(Outcome.id)
+        ).all()
         agent_messages = connection.execute(
             select(AgentMessage.__table__)
             .where(AgentMessage.conversation_id == conversation_id)
@@ -168,6 +174,10 @@ def conversation_history(engine: Engine, conversation_id: str) -> dict[str, Any]
                 "details": e.details,
             }
             for e in escalations
+        ],
+        "outcomes": [
+            {"at": _iso(o.at), "outcome": o.outcome, "agent_id": o.agent_id, "note": o.note}
+            for o in outcomes
         ],
         "agent_messages": [
             {"at": _iso(m.at), "agent_id": m.agent_id, "text": m.text} for m in agent_messages

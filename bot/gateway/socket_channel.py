@@ -62,6 +62,7 @@ def build_socket_server(services: GatewayServices) -> socketio.AsyncServer:
         async_mode="asgi",
         cors_allowed_origins="*" if "*" in origins else origins,
         max_http_buffer_size=settings.gateway_max_body_bytes,
+        ping_interval=settings.gateway_socket_ping_interval_s,
         logger=False,
         engineio_logger=False,
     )
