@@ -194,6 +194,9 @@ class ValidateReturnForm(ShopFormValidation):
         line = match_line(order, turn.text, latest_entity(turn.tracker, "product"))
         if line is None and len(order.items) == 1:
             line = order.items[0]
+        if line is not None and _fully_returned(order, line.sku):
+            turn.say("utter_return_refused_already", product=line.name, **values)
+            return {"flow_status": ENDED}
         return {"return_item": line.sku} if line else {}
 
     def extract_return_item(
@@ -211,11 +214,14 @@ class ValidateReturnForm(ShopFormValidation):
         order = _order(tracker, turn)
         if order is None:
             return {"return_item": None}
-        if order.line(str(value).upper()) is not None:
-            return {"return_item": str(value).upper()}
-        line = match_line(order, str(value), latest_entity(tracker, "product"))
+        line = order.line(str(value).upper()) or match_line(
+            order, str(value), latest_entity(tracker, "product")
+        )
         if line is None:
             turn.say("utter_return_item_not_in_order", order_id=order.id, items=_names(order))
+            return {"return_item": None}
+        if _fully_returned(order, line.sku):
+            turn.say("utter_return_refused_already", product=line.name, **order_values(order))
             return {"return_item": None}
         return {"return_item": line.sku}
 
@@ -269,6 +275,14 @@ class ValidateComplaintForm(ShopFormValidation):
             dispatcher.utter_message(response="utter_complaint_too_short")
             return {"complaint_details": None}
         return {"complaint_details": str(value).strip()[:4000]}
+
+
+def _fully_returned(order: OrderInfo, sku: str) -> bool:
+    """Whether every unit of ``sku`` in the order already has a return."""
+    line = order.line(sku)
+    returns = shop_store().get_returns_for_order(order.id, customer_id=order.customer_id)
+    returned = sum(rma.quantity for rma in returns if rma.sku == sku and rma.status != "rejected")
+    return line is not None and returned >= line.quantity
 
 
 def _names(order: OrderInfo) -> str:

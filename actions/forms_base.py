@@ -74,7 +74,10 @@ class ShopFormValidation(FormValidationAction, ABC):
     ) -> list[EventType]:
         """Handle early exits, then extract and validate the slots."""
         turn = Turn(dispatcher, tracker, domain)
-        if tracker.get_slot("requested_slot"):
+        requested = tracker.get_slot("requested_slot")
+        # An answer the NLU recognised (an email, an order number) is never an exit, whatever
+        # intent the message got.
+        if requested and latest_entity(tracker, requested) is None:
             short_no = turn.intent == "deny" and len(words(turn.text)) <= 4
             if short_no or wants_to_stop(turn.text):
                 return [SlotSet("flow_status", STOPPED), SlotSet("requested_slot", None)]

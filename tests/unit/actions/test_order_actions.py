@@ -246,3 +246,22 @@ async def test_payment_issue_and_delivery_time_use_the_order(
     assert (await run(ActionDeliveryTime(), general, domain)).responses == [
         "utter_delivery_time_general"
     ]
+
+
+async def test_an_email_the_nlu_took_for_a_handoff_request_still_answers_the_form(
+    shop: Shop, domain: dict[str, Any]
+) -> None:
+    order = shop.order_in(OrderStatus.SHIPPED)
+    email = shop.store.get_customer(order.customer_id).email
+    tracker = load_tracker(
+        "form_answer",
+        text=email,
+        intent="request_human",
+        requested="email",
+        slots={"order_id": str(order.id)},
+        entities={"email": email},
+        candidates={"email": email},
+    )
+    result = await run(ValidateOrderForm(), tracker, domain)
+    assert result.slot("customer_id") == order.customer_id
+    assert not any(event.get("name") == "flow_status" for event in result.events)
