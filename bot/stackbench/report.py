@@ -92,6 +92,10 @@ def _fmt(value: float | None, suffix: str = "") -> str:
     return "–" if value is None else f"{value:g}{suffix}"
 
 
+def _pairs(values: dict[str, float] | None) -> str:
+    return ", ".join(f"{k} {v:g}" for k, v in (values or {}).items()) or "–"
+
+
 def render_markdown(report: dict[str, Any]) -> str:
     """The report as markdown: one row per target × level, then ratios and notes."""
     machine = report.get("machine", {})
@@ -124,6 +128,17 @@ def render_markdown(report: dict[str, Any]) -> str:
             lines.append(
                 f"| {row['target']} | {_fmt(turns['reached'])} | "
                 f"{_fmt(turns['p50_ms_turns_1_5'])} | {_fmt(turns['p50_ms_turns_46_55'])} |"
+            )
+    staged = [row for row in report["results"] if row.get("gateway", {}).get("stage_mean_ms")]
+    if staged:
+        lines += ["", "Gateway stages (mean ms, from its /metrics), handoffs and errors:", ""]
+        lines += ["| load | stages | handoffs | errors | parse relay |", "|---|---|---|---|---|"]
+        for row in staged:
+            gw = row["gateway"]
+            stages = ", ".join(f"{k} {v:g}" for k, v in gw["stage_mean_ms"].items())
+            lines.append(
+                f"| {row['label']} | {stages} | {_pairs(gw.get('handoffs'))} | "
+                f"{_pairs(gw.get('errors'))} | {_pairs(gw.get('parse_relay'))} |"
             )
     if report["ratios_vs_stock"]:
         lines += [

@@ -21,6 +21,7 @@ import psutil
 
 from bot.loadgen import LoadResult, RssSampler, TurnContext, conversation_loop
 from bot.stackbench.conversations import ConversationSampler, Turn
+from bot.stackbench.gateway_metrics import snapshot, stage_breakdown
 from bot.stackbench.targets import Target
 
 
@@ -101,6 +102,7 @@ class LevelFigures(TypedDict):
     cpu_percent: float
     load_average: list[float]
     turns: dict[str, float | None]
+    gateway: dict[str, object]
 
 
 def _number(value: float) -> float | None:
@@ -109,7 +111,13 @@ def _number(value: float) -> float | None:
 
 
 def _figures(
-    target: Target, level: Level, result: LoadResult, empty: int, rss: RssSampler, cpu: float
+    target: Target,
+    level: Level,
+    result: LoadResult,
+    empty: int,
+    rss: RssSampler,
+    cpu: float,
+    gateway: dict[str, object],
 ) -> LevelFigures:
     summary = result.summary()
     turns: dict[str, float | None] = {}
@@ -135,6 +143,7 @@ def _figures(
         "cpu_percent": round(cpu, 1),
         "load_average": [round(x, 2) for x in os.getloadavg()],
         "turns": turns,
+        "gateway": gateway,
     }
 
 
@@ -178,13 +187,16 @@ def run_level(target: Target, level: Level, script: Script, duration: float) -> 
     sampler = RssSampler(target.pids)
     sampler.sample()
     sampler.start()
+    before = snapshot(target.metrics_url) if target.metrics_url else None
     psutil.cpu_percent(None)
     try:
         result, empty = asyncio.run(_drive(target, level, script, duration))
     finally:
         cpu = psutil.cpu_percent(None)
         sampler.halt()
-    return _figures(target, level, result, empty, sampler, cpu)
+    after = snapshot(target.metrics_url) if target.metrics_url else None
+    gateway = stage_breakdown(before, after) if before and after else {}
+    return _figures(target, level, result, empty, sampler, cpu, gateway)
 
 
 def run_target(

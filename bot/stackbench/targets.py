@@ -59,6 +59,7 @@ class Target:
     url: str
     processes: dict[str, ManagedProcess] = field(default_factory=dict)
     fallback_texts: frozenset[str] = frozenset()
+    metrics_url: str = ""
 
     @property
     def pids(self) -> dict[str, int]:
@@ -202,4 +203,5 @@ def calmdesk_stack(settings: Settings, work_dir: Path, gateway: bool) -> Iterato
         for proc in processes.values():
             stack.callback(proc.stop)
         _start_all(list(processes.values()))
-        yield Target(name, description, url, processes, fallbacks)
+        metrics = f"{gateway_url}/metrics" if gateway else ""
+        yield Target(name, description, url, processes, fallbacks, metrics)

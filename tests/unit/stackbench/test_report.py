@@ -30,6 +30,7 @@ def row(
         "cpu_percent": 97.0,
         "load_average": [2.0, 1.5, 1.0],
         "turns": dict(turns),
+        "gateway": {},
     }
 
 
