@@ -31,6 +31,8 @@ bench_app = typer.Typer(help="Benchmarks that write reports.")
 app.add_typer(evaluate_app, name="evaluate")
 app.add_typer(serve_app, name="serve")
 app.add_typer(bench_app, name="bench")
+agent_app = typer.Typer(help="Human agents of the gateway.")
+app.add_typer(agent_app, name="agent")
 console = Console(stderr=True)
 
 
@@ -205,6 +207,53 @@ def serve_actions(
     argv, env = actions_command(settings, port or settings.actions_port)
     os.chdir(PROJECT_ROOT)
     os.execvpe(argv[0], argv, {**os.environ, **env})
+
+
+@serve_app.command("gateway")
+def serve_gateway(
+    host: str = typer.Option(None, help="Bind address (default from settings)."),
+    port: int = typer.Option(None, help="Port (default 8000)."),
+) -> None:
+    """Run the gateway: REST + socket.io channels, ownership, agent API, case log."""
+    import uvicorn
+
+    from bot.gateway.app import create_app
+    from bot.gateway.logs import configure_json_logging
+
+    settings = get_settings()
+    configure_json_logging(settings.log_level)
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.host,
+        port=port or settings.gateway_port,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+    )
+
+
+@agent_app.command("create")
+def agent_create(
+    username: str = typer.Argument(..., help="Login name."),
+    display_name: str = typer.Option("", help="Name shown to colleagues."),
+    password: str = typer.Option(
+        ..., prompt=True, hide_input=True, confirmation_prompt=True, help="Password."
+    ),
+) -> None:
+    """Create a human agent for the gateway's agent API (argon2-hashed password)."""
+    from bot.caselog.store import AgentExistsError, create_agent
+    from bot.db import make_engine, upgrade_database
+
+    settings = get_settings()
+    upgrade_database(settings.sqlalchemy_url)
+    engine = make_engine(settings.sqlalchemy_url)
+    try:
+        agent_id = create_agent(engine, username, password, display_name)
+    except AgentExistsError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+    finally:
+        engine.dispose()
+    console.print(f"agent {username!r} created (id {agent_id})")
 
 
 @serve_app.command("all")

@@ -27,8 +27,16 @@ def build_processes(settings: Settings) -> list[ManagedProcess]:
     from bot.actions_server import actions_process
 
     actions = actions_process(settings, settings.actions_port)
-    rasa = rasa_process(settings, train_core(settings), settings.rasa_port, nlu_url)
-    return [nlu, actions, rasa]
+    # Rasa asks the gateway's loopback /model/parse, which answers from the gateway's own parse
+    # of the same message (parse once); the gateway starts last.
+    gateway_url = f"http://127.0.0.1:{settings.gateway_port}"
+    rasa = rasa_process(settings, train_core(settings), settings.rasa_port, gateway_url)
+    gateway = ManagedProcess(
+        "gateway",
+        [sys.executable, "-m", "bot.cli", "serve", "gateway", "--port", str(settings.gateway_port)],
+        health_url=f"{gateway_url}/webhooks/rest/",
+    )
+    return [nlu, actions, rasa, gateway]
 
 
 def _urls(settings: Settings) -> Table:
@@ -43,6 +51,9 @@ def _urls(settings: Settings) -> Table:
     )
     table.add_row("Rasa status", f"http://{host}:{settings.rasa_port}/status")
     table.add_row("Action server health", f"http://{host}:{settings.actions_port}/health")
+    gateway = f"http://{host}:{settings.gateway_port}"
+    table.add_row("Gateway REST webhook (public)", f"{gateway}/webhooks/rest/webhook")
+    table.add_row("Gateway socket.io, health, metrics", f"{gateway}/socket.io/ /health /metrics")
     return table
 
 
