@@ -60,7 +60,7 @@ class ActionOpenComplaint(ShopAction):
             customer = store.find_customer_by_email(str(turn.slot("email") or ""))
             if customer is None:
                 turn.say("utter_default")
-                return reset_flow()
+                return reset_flow(turn.tracker)
             customer_id = customer.id
         details = str(turn.slot("complaint_details") or "")
         category = complaint_category(details)
@@ -81,5 +81,8 @@ class ActionOpenComplaint(ShopAction):
         )
         if turn.mood in HIGH_PRIORITY_LABELS:
             turn.say("utter_offer_complaint_handoff")
-            return [*reset_flow(), SlotSet("pending_confirmation", f"complaint_handoff:{case.id}")]
-        return reset_flow()
+            return [
+                *reset_flow(turn.tracker),
+                SlotSet("pending_confirmation", f"complaint_handoff:{case.id}"),
+            ]
+        return reset_flow(turn.tracker)

@@ -143,9 +143,10 @@ class Turn:
         return []
 
 
-def reset_flow() -> list[EventType]:
-    """Events that clear the slots of the flow that just ended."""
-    return [SlotSet(name, None) for name in FLOW_SLOTS]
+def reset_flow(tracker: Tracker) -> list[EventType]:
+    """Events that clear the slots of the flow that just ended (only those that are set:
+    every event makes the tracker, and Rasa's work on each later message, bigger)."""
+    return [SlotSet(name, None) for name in FLOW_SLOTS if tracker.get_slot(name) is not None]
 
 
 def money(amount: Decimal, currency: str = "USD") -> str:
@@ -216,7 +217,11 @@ class ShopAction(Action, ABC):
         except Exception:
             logger.exception("actions.failed", extra={"action": self.name()})
             dispatcher.utter_message(response="utter_store_unavailable")
-        return [*reset_flow(), SlotSet("pending_confirmation", None)]
+        return reset_flow(tracker) + (
+            [SlotSet("pending_confirmation", None)]
+            if tracker.get_slot("pending_confirmation")
+            else []
+        )
 
 
 def user_events_since(tracker: Tracker, predicate: Any) -> int | None:

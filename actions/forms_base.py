@@ -206,5 +206,8 @@ async def finish_early(turn: Turn) -> list[EventType] | None:
     if status == STOPPED:
         turn.say("utter_flow_stopped")
     elif status == HANDOFF:
-        return [*reset_flow(), *hand_over(turn, "customer asked for a person during a request")]
-    return reset_flow()
+        return [
+            *reset_flow(turn.tracker),
+            *hand_over(turn, "customer asked for a person during a request"),
+        ]
+    return reset_flow(turn.tracker)

@@ -77,7 +77,7 @@ class ActionChangeAddress(ShopAction):
         raw = turn.slot("new_address")
         if order_id is None or not isinstance(raw, dict):
             turn.say("utter_default")
-            return reset_flow()
+            return reset_flow(turn.tracker)
         address = Address(**{key: str(raw.get(key, "")) for key in Address.__slots__})
         try:
             order = shop_store().change_shipping_address(
@@ -85,21 +85,21 @@ class ActionChangeAddress(ShopAction):
             )
         except (OrderNotFound, NotYourOrder):
             turn.say("utter_order_not_found", order_id=order_id)
-            return [*reset_flow(), SlotSet("order_id", None)]
+            return [*reset_flow(turn.tracker), SlotSet("order_id", None)]
         except AddressChangeNotAllowed:
             order = shop_store().get_order(order_id, customer_id=turn.customer_id)
             turn.say("utter_address_change_refused_closed", **order_values(order))
-            return reset_flow()
+            return reset_flow(turn.tracker)
         except InvalidAddress as error:
             turn.say("utter_invalid_address", problem=f"the {error.field} {error.reason}")
-            return reset_flow()
+            return reset_flow(turn.tracker)
         logger.info("actions.order.address_changed", extra={"order_id": order_id})
         turn.say(
             "utter_address_changed",
             order_id=order.id,
             address=format_address(order.shipping_address),
         )
-        return reset_flow()
+        return reset_flow(turn.tracker)
 
 
 class ActionChangeItems(ShopAction):
@@ -118,7 +118,7 @@ class ActionChangeItems(ShopAction):
         change = turn.slot("item_change")
         if order_id is None or not isinstance(change, dict):
             turn.say("utter_default")
-            return reset_flow()
+            return reset_flow(turn.tracker)
         sku, quantity = str(change.get("sku")), int(change.get("quantity", 0))
         try:
             order = shop_store().change_order_items(
@@ -126,11 +126,11 @@ class ActionChangeItems(ShopAction):
             )
         except (OrderNotFound, NotYourOrder):
             turn.say("utter_order_not_found", order_id=order_id)
-            return [*reset_flow(), SlotSet("order_id", None)]
+            return [*reset_flow(turn.tracker), SlotSet("order_id", None)]
         except OrderItemsChangeNotAllowed:
             order = shop_store().get_order(order_id, customer_id=turn.customer_id)
             turn.say("utter_items_change_refused", **order_values(order))
-            return reset_flow()
+            return reset_flow(turn.tracker)
         except OutOfStock as error:
             turn.say(
                 "utter_item_out_of_stock",
@@ -138,10 +138,10 @@ class ActionChangeItems(ShopAction):
                 product=change.get("name") or sku,
                 requested=error.requested,
             )
-            return reset_flow()
+            return reset_flow(turn.tracker)
         except (InvalidOrderItems, ProductNotFound) as error:
             turn.say("utter_item_change_invalid", problem=error.message)
-            return reset_flow()
+            return reset_flow(turn.tracker)
         logger.info("actions.order.items_changed", extra={"order_id": order_id})
         turn.say("utter_items_changed", **order_values(order))
-        return reset_flow()
+        return reset_flow(turn.tracker)

@@ -87,7 +87,7 @@ class ActionOrderTask(ShopAction):
         order = accessible_order(turn)
         if order is None:
             turn.say("utter_order_not_found", order_id=turn.slot("order_id"))
-            return [*reset_flow(), SlotSet("order_id", None)]
+            return [*reset_flow(turn.tracker), SlotSet("order_id", None)]
         task = order_task(turn.tracker)
         logger.info("actions.order.task", extra={"task": task, "order_id": order.id})
         if task == "cancel":
@@ -102,22 +102,22 @@ class ActionOrderTask(ShopAction):
             self._refunds(turn, order)
         else:
             describe_status(turn, order)
-        return reset_flow()
+        return reset_flow(turn.tracker)
 
     @staticmethod
     def _offer_cancel(turn: Turn, order: OrderInfo) -> list[EventType]:
         values = order_values(order)
         if order.status in CANCELLABLE_STATUSES:
             turn.say("utter_confirm_cancel", **values)
-            return [*reset_flow(), SlotSet("pending_confirmation", "cancel")]
+            return [*reset_flow(turn.tracker), SlotSet("pending_confirmation", "cancel")]
         if order.status in {OrderStatus.SHIPPED, OrderStatus.DELAYED}:
             turn.say("utter_cancel_refused_shipped", **values)
-            return reset_flow()
+            return reset_flow(turn.tracker)
         if order.status is OrderStatus.DELIVERED:
             turn.say("utter_cancel_refused_delivered", **values)
-            return [*reset_flow(), SlotSet("pending_confirmation", "start_return")]
+            return [*reset_flow(turn.tracker), SlotSet("pending_confirmation", "start_return")]
         turn.say("utter_cancel_refused_closed", **values)
-        return reset_flow()
+        return reset_flow(turn.tracker)
 
     @staticmethod
     def _refunds(turn: Turn, order: OrderInfo) -> None:

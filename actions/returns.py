@@ -33,7 +33,7 @@ class ActionCreateReturn(ShopAction):
         reason = str(turn.slot("return_reason") or "unspecified")
         if order_id is None or not sku:
             turn.say("utter_default")
-            return reset_flow()
+            return reset_flow(turn.tracker)
         store = shop_store()
         try:
             order = store.get_order(order_id, customer_id=turn.customer_id)
@@ -42,10 +42,10 @@ class ActionCreateReturn(ShopAction):
             )
         except (OrderNotFound, NotYourOrder):
             turn.say("utter_order_not_found", order_id=order_id)
-            return [*reset_flow(), SlotSet("order_id", None)]
+            return [*reset_flow(turn.tracker), SlotSet("order_id", None)]
         except ReturnNotAllowed as refusal:
             self._refused(turn, refusal, order_id, str(sku))
-            return reset_flow()
+            return reset_flow(turn.tracker)
         line = order.line(rma.sku)
         logger.info("actions.return.created", extra={"order_id": order_id, "rma": rma.rma_code})
         turn.say(
@@ -56,7 +56,7 @@ class ActionCreateReturn(ShopAction):
             order_id=order_id,
             amount=money(rma.refund_amount, order.currency),
         )
-        return reset_flow()
+        return reset_flow(turn.tracker)
 
     @staticmethod
     def _refused(turn: Turn, refusal: ReturnNotAllowed, order_id: int, sku: str) -> None:

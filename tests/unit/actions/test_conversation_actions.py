@@ -117,7 +117,9 @@ async def test_database_down_gets_a_polite_reply_not_a_crash(
     use_store(SqlShopStore(session_factory(engine)))
     try:
         tracker = load_tracker(
-            "form_submitted", slots={"order_id": "1042"}, metadata={"customer_id": 7}
+            "form_submitted",
+            slots={"order_id": "1042", "pending_confirmation": "cancel"},
+            metadata={"customer_id": 7},
         )
         result = await run(ActionOrderTask(), tracker, domain)
     finally:
