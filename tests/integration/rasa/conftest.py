@@ -15,6 +15,7 @@ if REPO_ROOT not in sys.path:  # lets plain `pytest` (not only `python -m pytest
 from bot.rasa_runtime import RasaNotInstalledError, rasa_executable  # noqa: E402
 from bot.settings import Settings, get_settings  # noqa: E402
 from tests.integration.rasa.rasa_helpers import NluService, free_port, nlu_process  # noqa: E402
+from tests.support.action_server import running_action_server, seeded_shop  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -37,3 +38,14 @@ def nlu_service(rasa_settings: Settings) -> Iterator[NluService]:
     port = free_port()
     with nlu_process(rasa_settings, port, "test-rasa-nlu") as process:
         yield NluService(process=process, url=f"http://127.0.0.1:{port}")
+
+
+@pytest.fixture(scope="module")
+def action_server_url(
+    rasa_settings: Settings, nlu_service: NluService, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """The real action server over a seeded SQLite shop (the assistant's custom actions and
+    forms need it); yields the webhook URL to put in ``CALMDESK_ACTIONS_URL``."""
+    database_url = seeded_shop(tmp_path_factory.mktemp("rasa-shop"))
+    with running_action_server(rasa_settings, database_url, nlu_service.url) as url:
+        yield url

@@ -41,28 +41,49 @@ def test_domain_lists_every_intent_and_entity(domain: dict[str, Any]) -> None:
     assert set(domain["entities"]) == ENTITIES
 
 
-def test_every_intent_has_two_or_more_generic_responses(domain: dict[str, Any]) -> None:
-    """Each intent has 2-3 variations, and no response fills in a value it does not have."""
-    responses = domain["responses"]
-    for intent in INTENTS:
-        variations = responses[f"utter_{intent}"]
-        assert 2 <= len(variations) <= 3, intent
-        assert len({v["text"] for v in variations}) == len(variations), intent
-    for name, variations in responses.items():
-        for variation in variations:
-            assert "{" not in variation["text"], f"{name} uses a placeholder"
+#: Responses whose whole text is data (a catalogue answer); every other has variations.
+DATA_RESPONSES = {"utter_product_answer"}
 
 
-def test_rules_answer_every_intent_and_nlu_fallback() -> None:
-    """Each intent (and nlu_fallback) maps to its own response."""
-    mapping = {}
-    for rule in load("data/rules.yml")["rules"]:
-        intent_step, action_step = rule["steps"]
-        mapping[intent_step["intent"]] = action_step["action"]
-    assert mapping == {
-        **{intent: f"utter_{intent}" for intent in INTENTS},
-        "nlu_fallback": "utter_ask_rephrase",
-    }
+def known_actions(domain: dict[str, Any]) -> set[str]:
+    """Responses, custom actions and forms of the domain."""
+    return set(domain["responses"]) | set(domain["actions"]) | set(domain["forms"])
+
+
+def rule_files() -> list[dict[str, Any]]:
+    """Every rule of the assistant (rules.yml and forms.yml)."""
+    return [rule for name in ("rules.yml", "forms.yml") for rule in load(f"data/{name}")["rules"]]
+
+
+def test_every_response_has_distinct_variations(domain: dict[str, Any]) -> None:
+    """Each response has 2 or more different variations (data-only answers excepted)."""
+    for name, variations in domain["responses"].items():
+        if name in DATA_RESPONSES:
+            continue
+        assert len(variations) >= 2, name
+        assert len({v["text"] for v in variations}) == len(variations), name
+
+
+def test_rules_answer_every_intent_and_nlu_fallback(domain: dict[str, Any]) -> None:
+    """Each intent (and nlu_fallback) starts a rule outside forms, with a known action."""
+    started = set()
+    for rule in rule_files():
+        steps = rule["steps"]
+        if "condition" not in rule and "intent" in steps[0]:
+            started.add(steps[0]["intent"])
+        for step in steps:
+            if "action" in step:
+                assert step["action"] in known_actions(domain), rule["rule"]
+    # affirm/deny answer the bot's pending question; account_help etc. are plain answers.
+    assert started == INTENTS | {"nlu_fallback"}
+
+
+def test_forms_have_questions_and_validation(domain: dict[str, Any]) -> None:
+    """Every slot a form asks for has an utter_ask_ response; every form a validation action."""
+    for form, spec in domain["forms"].items():
+        assert f"validate_{form}" in domain["actions"], form
+        for slot in spec["required_slots"]:
+            assert f"utter_ask_{slot}" in domain["responses"], slot
 
 
 def test_stories_only_use_known_intents_and_actions(domain: dict[str, Any]) -> None:
@@ -72,7 +93,7 @@ def test_stories_only_use_known_intents_and_actions(domain: dict[str, Any]) -> N
             if "intent" in step:
                 assert step["intent"] in INTENTS, story["story"]
             if "action" in step:
-                assert step["action"] in domain["responses"], story["story"]
+                assert step["action"] in known_actions(domain), story["story"]
 
 
 def test_config_trains_core_only_with_fast_policies() -> None:

@@ -8,6 +8,7 @@ Skipped, with the reason, only when the Rasa environment (``.venv-rasa``) is mis
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +34,16 @@ CALM_TRACK = "where is my order 1042"
 ANGRY_TRACK = "WHERE IS MY ORDER 1042??? I've waited two weeks, this is ridiculous. Answer me NOW!"
 
 
+#: The responses an intent's first message may get (forms ask their first question; a person
+#: is handed over to with the plain or the empathetic variant).
+EXPECTED_RESPONSES = {
+    "greet": ["utter_greet"],
+    "thank": ["utter_thank"],
+    "request_human": ["utter_handoff", "utter_handoff_empathetic"],
+    "return_item": ["utter_ask_order_id"],
+}
+
+
 @dataclass
 class RasaStack:
     """The running Rasa server (using the NLU service) and what the tests need."""
@@ -45,8 +56,10 @@ class RasaStack:
 
 
 @pytest.fixture(scope="module")
-def stack(rasa_settings: Settings, nlu_service: NluService) -> Iterator[RasaStack]:
-    """A Rasa server whose endpoints point at the real NLU service (once per module)."""
+def stack(
+    rasa_settings: Settings, nlu_service: NluService, action_server_url: str
+) -> Iterator[RasaStack]:
+    """A Rasa server whose endpoints point at the real NLU service and action server."""
     model = train_core(rasa_settings)
     port = free_port()
     rasa = rasa_process(
@@ -56,6 +69,7 @@ def stack(rasa_settings: Settings, nlu_service: NluService) -> Iterator[RasaStac
         nlu_service.url,
         log_path=log_dir(rasa_settings) / "test-rasa.log",
         name="test-rasa",
+        environ={**os.environ, "CALMDESK_ACTIONS_URL": action_server_url},
     )
     with rasa:
         nlu_service.ready()  # both processes start in parallel
@@ -75,7 +89,8 @@ def test_track_order_is_understood_by_our_nlu(stack: RasaStack) -> None:
     replies = stack.client.send(sender, CALM_TRACK)
 
     assert replies, "Rasa sent no reply"
-    assert set(replies) <= set(stack.responses["utter_track_order"]), replies
+    # Order 1042 exists; without an authenticated customer the order form asks for the email.
+    assert set(replies) <= set(stack.responses["utter_ask_email"]), replies
 
     state = stack.client.tracker(sender)
     parse_data = stack.client.last_user_event(sender)["parse_data"]
@@ -133,7 +148,8 @@ def test_reply_is_the_response_for_our_intent(stack: RasaStack, text: str, inten
     understood = stack.client.last_user_event(sender)["parse_data"]["intent"]["name"]
     assert understood == intent
     assert replies
-    assert set(replies) <= set(stack.responses[f"utter_{intent}"]), replies
+    allowed = {text for name in EXPECTED_RESPONSES[intent] for text in stack.responses[name]}
+    assert set(replies) <= allowed, replies
 
 
 def test_angry_message_has_more_anger_in_the_tracker(stack: RasaStack) -> None:

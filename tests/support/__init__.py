@@ -1,0 +1,1 @@
+"""Helpers shared by test packages (integration and end-to-end)."""
