@@ -124,6 +124,7 @@ class MessagePipeline:
         )
         async with conversation.lock:
             lock_wait = time.perf_counter() - start
+            self.metrics.stage_seconds.labels("lock_wait").observe(lock_wait)
             if message.message_id is not None and message.message_id in conversation.answered:
                 self.metrics.messages.labels(message.channel, "duplicate").inc()
                 return PipelineResult(

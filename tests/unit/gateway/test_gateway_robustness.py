@@ -1,0 +1,64 @@
+"""No malformed input gets a 500, on any endpoint; JSON logs have stable event names."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+
+from bot.gateway.logs import JsonFormatter
+from tests.unit.gateway.conftest import Gateway
+
+ENDPOINTS = [
+    ("POST", "/webhooks/rest/webhook"),
+    ("POST", "/model/parse"),
+    ("POST", "/api/agent/login"),
+    ("POST", "/api/agent/conversations/x/messages"),
+    ("POST", "/api/agent/conversations/x/relabel"),
+    ("POST", "/api/widget/token"),
+    ("GET", "/api/conversations/x/messages?after=abc"),
+    ("GET", "/api/conversations/%00/history"),
+]
+BODIES = [
+    b"",
+    b"{",
+    b"\x00\xff\xfe",
+    b"[1, 2, 3]",
+    b'"just a string"',
+    b'{"sender": {"a": 1}, "message": ["x"]}',
+    b'{"text": null, "username": 5, "turn_seq": -1}',
+    b"9" * 5000,
+    b'{"message": "\\ud800"}',
+]
+
+
+@pytest.mark.parametrize(("method", "path"), ENDPOINTS)
+async def test_garbage_never_gets_a_500(gateway: Gateway, method: str, path: str) -> None:
+    headers = {"content-type": "application/json", "X-Calmdesk-Backend-Key": "backend-secret"}
+    for body in BODIES:
+        response = await gateway.client.request(method, path, content=body, headers=headers)
+        assert response.status_code < 500, (path, body, response.text)
+        assert set(response.json()) >= {"error", "reason"} or response.status_code == 200
+
+
+async def test_relay_parse_answers_only_loopback(gateway: Gateway) -> None:
+    import httpx
+
+    remote = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=gateway.app, client=("203.0.113.9", 5000)),
+        base_url="http://gateway.test",
+    )
+    async with remote:
+        refused = await remote.post("/model/parse", json={"text": "hello"})
+    assert refused.status_code == 403
+    local = await gateway.client.post("/model/parse", json={"text": "hello"})
+    assert local.status_code == 200 and local.json()["intent"]["name"] == "greet"
+
+
+def test_json_log_lines() -> None:
+    record = logging.LogRecord("calmdesk.gateway", logging.INFO, "", 0, "gateway.x.y", None, None)
+    record.conversation_id = "ann"
+    line = json.loads(JsonFormatter().format(record))
+    assert line["event"] == "gateway.x.y" and line["conversation_id"] == "ann"
+    assert line["level"] == "info" and line["logger"] == "calmdesk.gateway"
