@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -80,7 +80,31 @@ class Gateway:
         return await self.client.post("/webhooks/rest/webhook", json=body)
 
 
-GatewayFactory = Callable[..., Any]
+async def start_gateway(
+    settings: Settings, engine: Engine, hook: EscalationHook | None = None
+) -> tuple[Gateway, Callable[[], Awaitable[None]]]:
+    """Start an app (lifespan included) on ``engine`` with fresh fakes; return it and a stopper."""
+    nlu, rasa = FakeNlu(), FakeRasa()
+    app = create_app(
+        settings,
+        escalation_hook=hook,
+        engine=engine,
+        migrate=False,
+        transport=routing_transport(nlu, rasa),
+    )
+    lifespan = app.router.lifespan_context(app)
+    await lifespan.__aenter__()
+    client = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app, client=("127.0.0.1", 40000)),
+        base_url="http://gateway.test",
+    )
+    rasa.gateway = client
+
+    async def stop() -> None:
+        await client.aclose()
+        await lifespan.__aexit__(None, None, None)
+
+    return Gateway(app, client, nlu, rasa, engine, settings), stop
 
 
 @pytest.fixture
@@ -88,34 +112,22 @@ async def make_gateway(
     tmp_path: Path, migrated_caselog_file: Path
 ) -> AsyncIterator[Callable[..., Any]]:
     """Build gateways: ``await make_gateway(hook=..., **settings_overrides)``."""
-    stack: list[tuple[Any, httpx.AsyncClient, Engine]] = []
+    stops: list[Callable[[], Awaitable[None]]] = []
+    engines: list[Engine] = []
 
     async def make(hook: EscalationHook | None = None, **overrides: Any) -> Gateway:
         shutil.copy(migrated_caselog_file, tmp_path / "calmdesk.db")
         settings = gateway_settings(tmp_path, **overrides)
         engine = make_engine(settings.sqlalchemy_url)
-        nlu, rasa = FakeNlu(), FakeRasa()
-        app = create_app(
-            settings,
-            escalation_hook=hook,
-            engine=engine,
-            migrate=False,
-            transport=routing_transport(nlu, rasa),
-        )
-        lifespan = app.router.lifespan_context(app)
-        await lifespan.__aenter__()
-        client = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app, client=("127.0.0.1", 40000)),
-            base_url="http://gateway.test",
-        )
-        rasa.gateway = client
-        stack.append((lifespan, client, engine))
-        return Gateway(app, client, nlu, rasa, engine, settings)
+        engines.append(engine)
+        gateway, stop = await start_gateway(settings, engine, hook)
+        stops.append(stop)
+        return gateway
 
     yield make
-    for lifespan, client, engine in reversed(stack):
-        await client.aclose()
-        await lifespan.__aexit__(None, None, None)
+    for stop in reversed(stops):
+        await stop()
+    for engine in engines:
         engine.dispose()
 
 

@@ -1,0 +1,35 @@
+"""A restarted gateway resumes each conversation from the case log."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from bot.db import make_engine
+from tests.unit.gateway.conftest import gateway_settings, start_gateway
+
+
+async def test_state_and_turn_numbers_survive_a_restart(
+    tmp_path: Path, migrated_caselog_file: Path
+) -> None:
+    shutil.copy(migrated_caselog_file, tmp_path / "calmdesk.db")
+    settings = gateway_settings(tmp_path)
+    engine = make_engine(settings.sqlalchemy_url)
+    try:
+        first, stop = await start_gateway(settings, engine)
+        await first.send("ann", "hello", message_id="a")
+        await first.send("ann", "I want a human", message_id="b")  # dialogue handoff
+        await first.send("bob", "hello")
+        await stop()  # flushes the case log
+
+        second, stop = await start_gateway(settings, engine)
+        assert (await second.send("ann", "still there?")).json() == []  # still queued
+        assert (await second.send("bob", "hello")).json()[0]["text"] == "Hi! How can I help?"
+        history = await second.client.get(
+            "/api/conversations/ann/history", headers={"X-Calmdesk-Backend-Key": "backend-secret"}
+        )
+        turns = history.json()["turns"]
+        assert [(t["seq"], t["owner"]) for t in turns] == [(0, "bot"), (1, "bot"), (2, "queued")]
+        await stop()
+    finally:
+        engine.dispose()
