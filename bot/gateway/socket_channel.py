@@ -170,7 +170,7 @@ def build_socket_server(services: GatewayServices) -> socketio.AsyncServer:
                     conversation_id=session_id,
                     text=text.strip(),
                     channel="socketio",
-                    message_id=message_id_of(metadata) or str(data.get("message_id") or "") or None,
+                    message_id=message_id_of(metadata) or message_id_of(data) or uuid.uuid4().hex,
                     metadata=metadata,
                     customer_id=claims.customer_id if claims is not None else None,
                 )

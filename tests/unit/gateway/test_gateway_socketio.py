@@ -159,6 +159,13 @@ def test_session_and_messages_follow_rasas_socketio_channel(server: Server) -> N
             "text": "Pick one",
             "quick_replies": [{"content_type": "text", "title": "Yes", "payload": "/affirm"}],
         }
+        for _ in range(2):  # a resent message id is answered once, logged once
+            widget.client.emit(
+                "user_uttered",
+                {"message": "hello", "session_id": session_id, "metadata": {"message_id": "d"}},
+            )
+        assert widget.next("bot_uttered") == {"text": "Hi! How can I help?"}
+        assert widget.none("bot_uttered", 0.3)
         widget.client.emit("user_uttered", {"message": "   ", "session_id": session_id})
         assert widget.next("calmdesk_error")["error"] == "empty_message"
         widget.client.emit("user_uttered", "not an object")
@@ -167,7 +174,9 @@ def test_session_and_messages_follow_rasas_socketio_channel(server: Server) -> N
             f"{server.url}/api/conversations/{session_id}/history",
             headers={"Authorization": f"Bearer {token['token']}"},
         ).json()
-        assert [t["channel"] for t in history["turns"]] == ["socketio", "socketio"]
+        assert [t["channel"] for t in history["turns"]] == ["socketio"] * 3
+        assert history["turns"][2]["message_id"] == "d"
+        assert all(len(t["message_id"]) == 32 for t in history["turns"][:2])
     finally:
         widget.close()
 
