@@ -16,10 +16,9 @@ import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.actions_server import actions_process
-from bot.db import make_engine, session_factory, upgrade_database
+from bot.db import make_engine, session_factory
 from bot.rasa_runtime import rasa_process, train_core
 from bot.settings import Settings
-from bot.shop.seed import seed_demo_shop
 from bot.shop.sql_store import SqlShopStore
 from tests.integration.rasa.rasa_helpers import (
     NLU_START_TIMEOUT,
@@ -28,6 +27,7 @@ from tests.integration.rasa.rasa_helpers import (
     log_dir,
     nlu_process,
 )
+from tests.support.action_server import seeded_shop
 
 
 @dataclass
@@ -96,10 +96,8 @@ class Conversation:
 @contextlib.contextmanager
 def dialogue_stack(settings: Settings, tmp: Path) -> Iterator[DialogueStack]:
     """Seed a shop in ``tmp`` and run NLU, actions and Rasa until the block ends."""
-    database_url = f"sqlite:///{tmp / 'shop.db'}"
-    upgrade_database(database_url)
+    database_url = seeded_shop(tmp)
     engine = make_engine(database_url)
-    seed_demo_shop(session_factory(engine))
     sessions = session_factory(engine)
     store = SqlShopStore(sessions)
 

@@ -57,7 +57,8 @@ def recently_delivered(stack: DialogueStack) -> OrderInfo:
 def test_small_talk_and_bot_challenge(stack: DialogueStack) -> None:
     chat = stack.conversation()
     assert "help" in chat.say("hi there").text.lower()
-    assert "assistant" in chat.say("am I talking to a bot?").text
+    challenge = chat.say("am I talking to a bot?").text
+    assert "virtual assistant" in challenge or "I'm a bot" in challenge, chat.render()
     assert chat.say("thanks a lot").texts
     assert chat.say("bye").texts
 
