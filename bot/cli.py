@@ -85,6 +85,7 @@ def _train_nlu(settings: Settings, force: bool, steps: int | None) -> None:
 
     if not force and steps is None and nlu_is_current(settings):
         console.print(f"NLU model in {settings.nlu_model_dir} is up to date (use --force).")
+        _export_nlu(settings)
         return
     config = TrainConfig(threads=settings.torch_threads)
     if steps is not None:
@@ -101,6 +102,18 @@ def _train_nlu(settings: Settings, force: bool, steps: int | None) -> None:
         f"NLU model saved to {settings.nlu_model_dir} in {meta.training['seconds']} s "
         f"(temperature {meta.temperature}, out-of-scope threshold {meta.oos_threshold})."
     )
+    _export_nlu(settings)
+
+
+def _export_nlu(settings: Settings) -> None:
+    from bot.nlu.onnx_export import ensure_exported, is_fresh
+
+    if is_fresh(settings.nlu_model_dir):
+        console.print("ONNX graphs for serving are up to date.")
+        return
+    with console.status("Exporting the serving graphs to ONNX…"):
+        out = ensure_exported(settings.nlu_model_dir)
+    console.print(f"ONNX graphs for serving: {out}")
 
 
 def _train_rasa(settings: Settings, force: bool) -> None:
@@ -218,12 +231,18 @@ def serve_gateway(
     import uvicorn
 
     from bot.gateway.app import create_app
+    from bot.gateway.errors import GatewayConfigError
     from bot.gateway.logs import configure_json_logging
 
     settings = get_settings()
     configure_json_logging(settings.log_level)
+    try:
+        gateway = create_app(settings)
+    except GatewayConfigError as exc:
+        console.print(f"[red]{exc.reason}[/red]")
+        raise typer.Exit(2) from exc
     uvicorn.run(
-        create_app(settings),
+        gateway,
         host=host or settings.host,
         port=port or settings.gateway_port,
         log_level=settings.log_level.lower(),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from pathlib import Path
 
 import pytest
 
@@ -62,3 +63,29 @@ def test_json_log_lines() -> None:
     line = json.loads(JsonFormatter().format(record))
     assert line["event"] == "gateway.x.y" and line["conversation_id"] == "ann"
     assert line["level"] == "info" and line["logger"] == "calmdesk.gateway"
+
+
+async def test_cors_allows_only_the_configured_origins(gateway: Gateway) -> None:
+    preflight = {"Access-Control-Request-Method": "POST"}
+    allowed = await gateway.client.options(
+        "/webhooks/rest/webhook", headers={"Origin": "http://localhost:8000", **preflight}
+    )
+    assert allowed.status_code == 200
+    assert allowed.headers["access-control-allow-origin"] == "http://localhost:8000"
+    foreign = await gateway.client.options(
+        "/webhooks/rest/webhook", headers={"Origin": "http://evil.example", **preflight}
+    )
+    assert foreign.status_code == 400
+    assert "access-control-allow-origin" not in foreign.headers
+
+
+def test_production_mode_needs_a_secret_key(tmp_path: Path) -> None:
+    from bot.gateway.errors import GatewayConfigError
+    from bot.gateway.security import resolve_secret_key
+    from tests.unit.gateway.conftest import gateway_settings
+
+    with pytest.raises(GatewayConfigError):
+        resolve_secret_key(gateway_settings(tmp_path, mode="production"))
+    embedded = gateway_settings(tmp_path)
+    assert resolve_secret_key(embedded) == resolve_secret_key(embedded)  # persisted once
+    assert (tmp_path / "var" / "gateway_secret.key").stat().st_mode & 0o077 == 0
