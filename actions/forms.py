@@ -186,9 +186,8 @@ class ValidateReturnForm(ShopFormValidation):
                 "utter_return_refused_not_delivered", hint=_not_delivered_hint(order), **values
             )
             return {"flow_status": ENDED}
-        window = getattr(shop_store(), "policy", ReturnPolicy()).window_days
-        delivered = order.shipment.delivered_at if order.shipment else None
-        if delivered is not None and utcnow() - delivered > timedelta(days=window):
+        if not within_return_window(order):
+            window = getattr(shop_store(), "policy", ReturnPolicy()).window_days
             turn.say("utter_return_refused_window", window=window, **values)
             return {"flow_status": ENDED}
         line = match_line(order, turn.text, latest_entity(turn.tracker, "product"))
@@ -275,6 +274,22 @@ class ValidateComplaintForm(ShopFormValidation):
             dispatcher.utter_message(response="utter_complaint_too_short")
             return {"complaint_details": None}
         return {"complaint_details": str(value).strip()[:4000]}
+
+
+def within_return_window(order: OrderInfo) -> bool:
+    """Whether a delivered order is still inside the shop's return window."""
+    window = getattr(shop_store(), "policy", ReturnPolicy()).window_days
+    delivered = order.shipment.delivered_at if order.shipment else None
+    return delivered is None or utcnow() - delivered <= timedelta(days=window)
+
+
+def can_start_return(order: OrderInfo) -> bool:
+    """Whether a return form for this order could succeed (delivered, in time, not all back)."""
+    return (
+        order.status in RETURNABLE_STATUSES
+        and within_return_window(order)
+        and any(not _fully_returned(order, line.sku) for line in order.items)
+    )
 
 
 def _fully_returned(order: OrderInfo, sku: str) -> bool:

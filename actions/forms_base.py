@@ -78,8 +78,8 @@ class ShopFormValidation(FormValidationAction, ABC):
         # An answer the NLU recognised (an email, an order number) is never an exit, whatever
         # intent the message got.
         if requested and latest_entity(tracker, requested) is None:
-            short_no = turn.intent == "deny" and len(words(turn.text)) <= 4
-            if short_no or wants_to_stop(turn.text):
+            short = len(words(turn.text)) <= 4
+            if (short and turn.intent in {"deny", "goodbye"}) or wants_to_stop(turn.text):
                 return [SlotSet("flow_status", STOPPED), SlotSet("requested_slot", None)]
             if turn.intent == "request_human":
                 return [SlotSet("flow_status", HANDOFF), SlotSet("requested_slot", None)]

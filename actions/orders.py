@@ -11,6 +11,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 
 from actions.context import ShopAction, Turn, money, order_values, reset_flow
+from actions.forms import can_start_return
 from actions.forms_base import finish_early
 from actions.parsing import parse_order_id
 from actions.store import shop_store
@@ -113,7 +114,7 @@ class ActionOrderTask(ShopAction):
         if order.status in {OrderStatus.SHIPPED, OrderStatus.DELAYED}:
             turn.say("utter_cancel_refused_shipped", **values)
             return reset_flow(turn.tracker)
-        if order.status is OrderStatus.DELIVERED:
+        if order.status is OrderStatus.DELIVERED and can_start_return(order):
             turn.say("utter_cancel_refused_delivered", **values)
             return [*reset_flow(turn.tracker), SlotSet("pending_confirmation", "start_return")]
         turn.say("utter_cancel_refused_closed", **values)

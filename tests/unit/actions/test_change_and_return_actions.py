@@ -5,8 +5,15 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from actions.forms import ValidateAddressForm, ValidateItemsForm, ValidateReturnForm
+from actions.conversation import ActionAffirm
+from actions.forms import (
+    ValidateAddressForm,
+    ValidateComplaintForm,
+    ValidateItemsForm,
+    ValidateReturnForm,
+)
 from actions.order_changes import ActionChangeAddress, ActionChangeItems
+from actions.orders import ActionOrderTask
 from actions.returns import ActionCreateReturn
 from bot.shop.domain import OrderStatus
 from tests.unit.actions.conftest import Shop, load_tracker, run
@@ -197,3 +204,48 @@ async def test_a_question_mid_form_is_left_to_the_digression_rules(
     # Nothing extracted: Rasa rejects the form and the digression rule answers.
     assert not any(e.get("name") == "new_address" for e in result.events)
     assert result.responses == []
+
+
+async def test_cancel_of_a_delivered_order_offers_a_return_and_yes_starts_it(
+    shop: Shop, domain: dict[str, Any]
+) -> None:
+    order = shop.recently_delivered()
+    meta = {"customer_id": order.customer_id}
+    offered = await run(
+        ActionOrderTask(),
+        load_tracker(
+            "form_submitted",
+            start_intent="cancel_order",
+            intent="cancel_order",
+            slots={"order_id": str(order.id)},
+            metadata=meta,
+        ),
+        domain,
+    )
+    assert offered.responses == ["utter_cancel_refused_delivered"]
+    assert offered.slot("pending_confirmation") == "start_return"
+    yes = load_tracker(
+        "answer_to_question",
+        pending="start_return",
+        text="yes",
+        intent="affirm",
+        slots={"order_id": str(order.id)},
+        metadata=meta,
+    )
+    started = await run(ActionAffirm(), yes, domain)
+    assert {"event": "followup", "name": "return_form"} in [
+        {k: e.get(k) for k in ("event", "name")} for e in started.events
+    ]
+
+
+async def test_goodbye_in_the_middle_of_a_form_leaves_it(domain: dict[str, Any]) -> None:
+    tracker = load_tracker(
+        "form_answer",
+        form="complaint_form",
+        requested="complaint_details",
+        intent="goodbye",
+        text="bye",
+        metadata={"customer_id": 1},
+    )
+    result = await run(ValidateComplaintForm(), tracker, domain)
+    assert result.slot("flow_status") == "stopped"
