@@ -52,6 +52,7 @@ class Settings(BaseSettings):
     nlu_cache_size: int = Field(4096, ge=0)
     nlu_token: str = ""  # when set, /model/parse requires ?token= or {"token": ...}
     torch_threads: int = Field(1, ge=0)  # 0: torch default (one per core)
+    nlu_backend: Literal["onnx", "torch"] = "onnx"  # onnx: ONNX Runtime, no torch at serving
     nlu_quantize: bool = False  # int8 dynamic quantization of the encoder's linear layers
 
     # Gateway (bot/gateway; see the README's "Gateway" section).
@@ -72,6 +73,7 @@ class Settings(BaseSettings):
     gateway_nlu_timeout_s: float = Field(1.0, gt=0)
     gateway_rasa_timeout_s: float = Field(2.2, gt=0)
     gateway_reply_deadline_s: float = Field(2.8, gt=0)  # the customer always has a reply by then
+    gateway_rasa_late_timeout_s: float = Field(30.0, gt=0)  # late answers still delivered
     gateway_write_interval_s: float = Field(0.05, ge=0)  # case-log writer batching window
     gateway_socket_ping_interval_s: float = Field(25.0, gt=0)  # socket.io heartbeat
 

@@ -104,6 +104,17 @@ class RelabelRecord:
     note: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class LateResponsesRecord:
+    """Rasa's answer to a turn that arrived after the customer got the apology."""
+
+    conversation_id: str
+    seq: int
+    at: datetime
+    responses: list[dict[str, Any]]
+    delay_ms: float
+
+
 CaseRecord = (
     ConversationOpened
     | TurnRecord
@@ -112,4 +123,5 @@ CaseRecord = (
     | AgentMessageRecord
     | OutcomeRecord
     | RelabelRecord
+    | LateResponsesRecord
 )

@@ -15,6 +15,7 @@ from bot.caselog.records import (
     AgentMessageRecord,
     CaseRecord,
     EscalationRecord,
+    LateResponsesRecord,
     OutcomeRecord,
     RelabelRecord,
     TurnRecord,
@@ -204,6 +205,8 @@ def redact_record(record: CaseRecord) -> CaseRecord:
             entities=redact_entities(record.entities),
             responses=_redact_responses(record.responses),
         )
+    if isinstance(record, LateResponsesRecord):
+        return replace(record, responses=_redact_responses(record.responses))
     if isinstance(record, AgentMessageRecord):
         return replace(record, text=redact(record.text))
     if isinstance(record, EscalationRecord):

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Insert, insert, update
+from sqlalchemy import Connection, Engine, Insert, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -35,6 +35,7 @@ from bot.caselog.records import (
     CaseRecord,
     ConversationOpened,
     EscalationRecord,
+    LateResponsesRecord,
     OutcomeRecord,
     OwnershipChanged,
     RelabelRecord,
@@ -101,6 +102,23 @@ def _write_one_kind(connection: Connection, kind: type[Any], records: list[Any])
                 update(conversations)
                 .where(conversations.c.id == r.conversation_id)
                 .values(outcome=r.outcome, updated_at=r.at)
+            )
+    elif kind is LateResponsesRecord:
+        turns = table_of(Turn)
+        for r in records:
+            where = (turns.c.conversation_id == r.conversation_id) & (turns.c.seq == r.seq)
+            row = connection.execute(select(turns.c.responses, turns.c.error).where(where)).first()
+            if row is None:
+                continue
+            late = [{**response, "late": True} for response in r.responses]
+            note = f"rasa_late: answered after {r.delay_ms:.0f} ms"
+            connection.execute(
+                update(turns)
+                .where(where)
+                .values(
+                    responses=list(row.responses or []) + late,
+                    error=f"{row.error}; {note}" if row.error else note,
+                )
             )
     else:
         connection.execute(insert(_PLAIN_INSERTS[kind]), [asdict(r) for r in records])

@@ -146,6 +146,7 @@ def create_app(
         try:
             yield
         finally:
+            await services.pipeline.late.drain()
             try:
                 await asyncio.wait_for(services.writer.close(), SHUTDOWN_FLUSH_TIMEOUT_S)
             except TimeoutError:

@@ -10,20 +10,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from bot.caselog.records import ConversationOpened, EscalationRecord, TurnRecord
 from bot.caselog.writer import CaseLogWriter
 from bot.db.base import utcnow
-from bot.gateway.conversations import ConversationRegistry, ConversationState, OutMessage
+from bot.gateway.conversations import ConversationRegistry, ConversationState
 from bot.gateway.escalation_hook import (
-    NO_ESCALATION,
     CustomerTurn,
     EscalationHook,
     EscalationOutcome,
 )
+from bot.gateway.late import LateAnswers
+from bot.gateway.messages import InboundMessage, PipelineResult, TurnWork
 from bot.gateway.metrics import GatewayMetrics
 from bot.gateway.parse_relay import ParseRelay
 from bot.gateway.upstream import UpstreamError, Upstreams
@@ -41,47 +40,6 @@ HUMAN_WORDS = frozenset(
     {"human", "agent", "person", "a human", "an agent", "real person", "talk to a human"}
 )
 ESCALATION_HOOK_TIMEOUT_S = 0.5
-
-
-@dataclass(frozen=True, slots=True)
-class InboundMessage:
-    """A validated customer message from any channel."""
-
-    conversation_id: str
-    text: str
-    channel: str
-    message_id: str | None = None
-    metadata: dict[str, Any] = field(default_factory=dict)
-    customer_id: int | None = None
-    received_at: datetime = field(default_factory=utcnow)
-
-
-@dataclass(slots=True)
-class PipelineResult:
-    """What a channel sends back: the new outbox messages (not yet marked delivered)."""
-
-    conversation: ConversationState
-    messages: list[OutMessage]
-    duplicate: bool = False
-    replayed: list[dict[str, Any]] = field(default_factory=list)
-    new_conversation: bool = False
-
-    def payloads(self) -> list[dict[str, Any]]:
-        """Rasa's REST format: ``recipient_id`` plus ``text``/``buttons``/``image``/``custom``."""
-        if self.duplicate:
-            return self.replayed
-        return [m.payload for m in self.messages]
-
-
-@dataclass(slots=True)
-class _Turn:
-    """Working data of one turn (becomes a :class:`TurnRecord`)."""
-
-    parse: dict[str, Any] | None = None
-    responses: list[dict[str, Any]] = field(default_factory=list)
-    escalation: EscalationOutcome = NO_ESCALATION
-    latencies: dict[str, float] = field(default_factory=dict)
-    errors: list[str] = field(default_factory=list)
 
 
 class MessagePipeline:
@@ -114,6 +72,7 @@ class MessagePipeline:
         self.registry = registry
         self.relay = relay
         self.metrics = metrics
+        self.late = LateAnswers(writer, metrics, self._handoff)
 
     async def handle(self, message: InboundMessage) -> PipelineResult:
         """Answer one customer message (see the module docstring)."""
@@ -144,7 +103,7 @@ class MessagePipeline:
                 )
             if message.customer_id is not None:
                 conversation.customer_id = message.customer_id
-            turn = _Turn(latencies={"lock_wait": lock_wait * 1000})
+            turn = TurnWork(latencies={"lock_wait": lock_wait * 1000})
             if conversation.state == "resolved":
                 self._submit_transition(conversation, "bot", "customer", "customer wrote again")
             owner = conversation.state
@@ -170,7 +129,7 @@ class MessagePipeline:
             return result
 
     async def _parse(
-        self, message: InboundMessage, turn: _Turn, deadline: float, *, required: bool
+        self, message: InboundMessage, turn: TurnWork, deadline: float, *, required: bool
     ) -> None:
         started = time.perf_counter()
         timeout = min(self.settings.gateway_nlu_timeout_s, max(0.05, deadline - started))
@@ -189,7 +148,7 @@ class MessagePipeline:
         self.metrics.stage_seconds.labels("nlu").observe(elapsed)
 
     async def _escalate(
-        self, conversation: ConversationState, message: InboundMessage, turn: _Turn
+        self, conversation: ConversationState, message: InboundMessage, turn: TurnWork
     ) -> None:
         assert turn.parse is not None
         started = time.perf_counter()
@@ -220,7 +179,7 @@ class MessagePipeline:
         self,
         conversation: ConversationState,
         message: InboundMessage,
-        turn: _Turn,
+        turn: TurnWork,
         deadline: float,
     ) -> None:
         await self._parse(message, turn, deadline, required=True)
@@ -253,9 +212,7 @@ class MessagePipeline:
         started = time.perf_counter()
         timeout = min(self.settings.gateway_rasa_timeout_s, max(0.05, deadline - started))
         try:
-            responses = await self.upstreams.rasa_message(
-                conversation.conversation_id, message.text, metadata, timeout
-            )
+            responses = await self._call_rasa(conversation, message, metadata, timeout, started)
         except UpstreamError as exc:
             turn.errors.append(f"{exc.code}: {exc.reason}")
             self.metrics.errors.labels(exc.code).inc()
@@ -272,8 +229,33 @@ class MessagePipeline:
         conversation.resumed = False
         self._take_rasa_responses(conversation, turn, responses)
 
+    async def _call_rasa(
+        self,
+        conversation: ConversationState,
+        message: InboundMessage,
+        metadata: dict[str, Any],
+        timeout: float,
+        started: float,
+    ) -> list[dict[str, Any]]:
+        """Rasa's answer within ``timeout``; a slower answer is handed to :attr:`late`."""
+        call = asyncio.ensure_future(
+            self.upstreams.rasa_message(
+                conversation.conversation_id,
+                message.text,
+                metadata,
+                max(timeout, self.settings.gateway_rasa_late_timeout_s),
+            )
+        )
+        call.add_done_callback(lambda done: done.cancelled() or done.exception())
+        try:
+            async with asyncio.timeout(timeout):
+                return await asyncio.shield(call)
+        except TimeoutError as exc:
+            self.late.watch(conversation, conversation.next_seq, call, started)
+            raise UpstreamError("Rasa timed out", code="rasa_timeout") from exc
+
     def _take_rasa_responses(
-        self, conversation: ConversationState, turn: _Turn, responses: list[dict[str, Any]]
+        self, conversation: ConversationState, turn: TurnWork, responses: list[dict[str, Any]]
     ) -> None:
         handoff: dict[str, Any] | None = None
         for response in responses:
@@ -296,7 +278,7 @@ class MessagePipeline:
             turn.responses.append({"text": FALLBACK_TEXT})
 
     def _fallback(
-        self, conversation: ConversationState, message: InboundMessage, turn: _Turn
+        self, conversation: ConversationState, message: InboundMessage, turn: TurnWork
     ) -> None:
         """The apology with the offer of a human; "human" hands off even without Rasa."""
         intent = (turn.parse or {}).get("intent") or {}
@@ -367,7 +349,7 @@ class MessagePipeline:
         conversation: ConversationState,
         message: InboundMessage,
         owner: str,
-        turn: _Turn,
+        turn: TurnWork,
     ) -> None:
         parse = turn.parse or {}
         intent = parse.get("intent") or {}

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from bot.caselog import store
 from bot.gateway.auth import TOKEN_HEADER, AgentAuth, is_backend
 from bot.gateway.errors import GatewayError, InvalidRequest, NotFound, PayloadTooLarge
-from bot.gateway.pipeline import InboundMessage
+from bot.gateway.messages import InboundMessage
 from bot.gateway.schemas import RestMessage
 from bot.gateway.security import LOOPBACK_HOSTS, client_ip, read_limited_body
 from bot.gateway.services import GatewayServices

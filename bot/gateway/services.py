@@ -48,6 +48,10 @@ class GatewayServices:
     pushers: list[Pusher] = field(default_factory=list)
     background: set[asyncio.Task[Any]] = field(default_factory=set)
 
+    def __post_init__(self) -> None:
+        """Late Rasa answers are pushed like agent messages."""
+        self.pipeline.late.push = self.push
+
     async def push(self, conversation: ConversationState, messages: list[OutMessage]) -> None:
         """Offer messages to the live channels (socket.io); REST clients fetch them later."""
         for pusher in self.pushers:

@@ -18,7 +18,7 @@ import socketio
 
 from bot.gateway.conversations import ConversationState, OutMessage
 from bot.gateway.errors import GatewayError, NotFound, RateLimited
-from bot.gateway.pipeline import InboundMessage
+from bot.gateway.messages import InboundMessage
 from bot.gateway.rest_channel import check_rate, message_id_of
 from bot.gateway.schemas import CONVERSATION_ID_PATTERN
 from bot.gateway.services import GatewayServices

@@ -195,3 +195,23 @@ async def test_health_and_metrics(gateway: Gateway) -> None:
     metrics = (await gateway.client.get("/metrics")).text
     assert 'calmdesk_gateway_messages_total{channel="rest",result="answered"} 1.0' in metrics
     assert 'calmdesk_gateway_stage_seconds_count{stage="rasa"} 1.0' in metrics
+
+
+async def test_a_late_rasa_answer_is_delivered_afterwards_not_lost(make_gateway: Any) -> None:
+    import asyncio
+
+    gateway: Gateway = await make_gateway(gateway_reply_deadline_s=0.4, gateway_rasa_timeout_s=0.3)
+    gateway.rasa.delay = 0.8
+    first = await gateway.send("late", "hello")
+    assert first.json() == [{"recipient_id": "late", "text": FALLBACK_TEXT}]
+    await asyncio.sleep(1.0)
+    backend = {"X-Calmdesk-Backend-Key": "backend-secret"}
+    unseen = await gateway.client.get("/api/conversations/late/messages", headers=backend)
+    assert [m["text"] for m in unseen.json()["messages"]] == ["Hi! How can I help?"]
+    history = await gateway.client.get("/api/conversations/late/history", headers=backend)
+    turn = history.json()["turns"][0]
+    assert turn["responses"] == [
+        {"text": FALLBACK_TEXT},
+        {"text": "Hi! How can I help?", "late": True},
+    ]
+    assert "rasa_timeout" in turn["error"] and "rasa_late" in turn["error"]
