@@ -5,14 +5,15 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from bot.nlu.errors import ModelNotTrainedError
 
 WEIGHTS_FILE = "weights.safetensors"
 META_FILE = "meta.json"
+
+if TYPE_CHECKING:
+    import torch
 
 
 @dataclass
@@ -36,6 +37,7 @@ class ModelMeta:
 
 def save(directory: Path, meta: ModelMeta, tensors: dict[str, torch.Tensor]) -> None:
     """Write weights (adapter factors in float16, heads in float32) and metadata."""
+    import torch
     from safetensors.torch import save_file
 
     directory.mkdir(parents=True, exist_ok=True)
@@ -63,6 +65,7 @@ def load_meta(directory: Path) -> ModelMeta:
 
 def load_tensors(directory: Path) -> dict[str, torch.Tensor]:
     """Read the weights of a trained model as float32 tensors."""
+    import torch
     from safetensors.torch import load_file
 
     return {k: v.to(torch.float32) for k, v in load_file(str(directory / WEIGHTS_FILE)).items()}

@@ -12,7 +12,7 @@ from pathlib import Path
 from bot.nlu.affect import build_affect
 from bot.nlu.data import load_nlu_data
 from bot.nlu.entities import EntityExtractor
-from bot.nlu.model import NLUModel, RawPrediction
+from bot.nlu.model import Backend, NLUModel, RawPrediction
 from bot.nlu.schemas import Affect, EntityOut, IntentScore, ParseResult
 from bot.nlu.train_data import OUT_OF_SCOPE
 
@@ -46,14 +46,21 @@ class NLUPipeline:
 
     @classmethod
     def load(
-        cls, model_dir: Path, nlu_data_dir: Path, threads: int = 0, quantize: bool = False
+        cls,
+        model_dir: Path,
+        nlu_data_dir: Path,
+        threads: int = 0,
+        quantize: bool = False,
+        backend: Backend = "onnx",
     ) -> NLUPipeline:
         """Load the trained model and the entity lookups from nlu_data."""
         data = load_nlu_data(nlu_data_dir)
         extractor = EntityExtractor(
             data.lookups.get("product", []), data.lookups.get("carrier", []), data.synonyms
         )
-        return cls(NLUModel(model_dir, threads=threads, quantize=quantize), extractor)
+        return cls(
+            NLUModel(model_dir, threads=threads, quantize=quantize, backend=backend), extractor
+        )
 
     @property
     def info(self) -> ModelInfo:

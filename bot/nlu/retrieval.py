@@ -3,7 +3,8 @@
 Every product becomes several documents (its name with aliases, then one per sentence of its
 description, prefixed with the name) and every FAQ entry two (the question alone, and question
 plus answer). Documents and queries are embedded with the *original* all-MiniLM-L6-v2 (mean
-pooling, L2-normalised) and ranked by cosine similarity; results are grouped per product / FAQ
+pooling, L2-normalised; exported to ONNX by :mod:`bot.nlu.onnx_export`) and ranked by cosine
+similarity; results are grouped per product / FAQ
 entry, keeping the best-matching sentence as the answer text.
 
 The NLU's own encoder is not used here: its intent adapters shift the embedding space, which
@@ -15,11 +16,10 @@ from __future__ import annotations
 
 import hashlib
 import re
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 
@@ -27,8 +27,7 @@ from bot.shop.catalogue import Catalogue
 
 DocumentKind = Literal["product", "faq"]
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
-MAX_QUERY_TOKENS = 64
-MAX_DOCUMENT_TOKENS = 128
+MAX_TOKENS = 128
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,53 +82,34 @@ def catalogue_documents(catalogue: Catalogue) -> list[Document]:
 
 
 class RetrievalEncoder:
-    """all-MiniLM-L6-v2 as a sentence encoder (mean pooling); thread-safe."""
+    """all-MiniLM-L6-v2 as a sentence encoder (mean pooling, normalised) on ONNX Runtime."""
 
-    def __init__(self, *, quantize: bool = True) -> None:
-        """Load the bundled weights (offline), optionally int8-quantized."""
-        import torch
-        from transformers import AutoModel, AutoTokenizer
+    def __init__(self, model_dir: Path, threads: int = 1) -> None:
+        """Open the int8 retrieval graph exported next to the NLU model in ``model_dir``."""
+        from bot.nlu.onnx_export import RETRIEVAL_GRAPH, ensure_exported
+        from bot.nlu.onnx_runtime import OnnxGraph
 
-        from bot.nlu.encoder import model_path
-        from bot.nlu.model import _quantized
+        path = ensure_exported(model_dir) / RETRIEVAL_GRAPH
+        self._graph = OnnxGraph(path, MAX_TOKENS, threads)
+        self.fingerprint = f"all-MiniLM-L6-v2:onnx-int8:{MAX_TOKENS}"
 
-        self._torch = torch
-        self.tokenizer: Any = AutoTokenizer.from_pretrained(
-            str(model_path()), local_files_only=True
-        )
-        model = AutoModel.from_pretrained(str(model_path()), local_files_only=True).eval()
-        self.model: Any = _quantized(model) if quantize else model
-        self.fingerprint = f"all-MiniLM-L6-v2:{'int8' if quantize else 'fp32'}"
-        self._lock = threading.Lock()
-
-    def encode(self, texts: Sequence[str], max_tokens: int, batch_size: int = 64) -> np.ndarray:
+    def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
         """Return L2-normalised embeddings, ``[len(texts), 384]`` float32."""
-        torch = self._torch
-        chunks: list[np.ndarray] = []
-        with self._lock, torch.inference_mode():
-            for start in range(0, len(texts), batch_size):
-                batch = self.tokenizer(
-                    list(texts[start : start + batch_size]),
-                    padding=True,
-                    truncation=True,
-                    max_length=max_tokens,
-                    return_tensors="pt",
-                )
-                hidden = self.model(**batch).last_hidden_state
-                mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-                mean = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-                chunks.append(torch.nn.functional.normalize(mean, p=2, dim=1).numpy())
+        chunks = [
+            self._graph.run(texts[start : start + batch_size])["embedding"]
+            for start in range(0, len(texts), batch_size)
+        ]
         return np.concatenate(chunks).astype(np.float32, copy=False)
 
 
-Encode = Callable[[Sequence[str], int], np.ndarray]
+Encode = Callable[[Sequence[str]], np.ndarray]
 
 
 class CatalogueIndex:
     """The embedded documents, searchable by meaning."""
 
     def __init__(self, documents: Sequence[Document], vectors: np.ndarray, encode: Encode) -> None:
-        """Wrap documents and their embeddings; ``encode(texts, max_tokens)`` embeds queries."""
+        """Wrap documents and their embeddings; ``encode(texts)`` embeds queries."""
         if len(documents) != len(vectors):
             raise ValueError("one vector per document is required")
         self.documents = list(documents)
@@ -162,7 +142,7 @@ class CatalogueIndex:
             vectors = np.load(cache)
             if vectors.shape[0] == len(documents):
                 return cls(documents, vectors, encode)
-        vectors = encode([document.text for document in documents], MAX_DOCUMENT_TOKENS)
+        vectors = encode([document.text for document in documents])
         if cache is not None:
             cache.parent.mkdir(parents=True, exist_ok=True)
             temporary = cache.with_suffix(".tmp.npy")
@@ -174,7 +154,7 @@ class CatalogueIndex:
         self, query: str, *, limit: int = 3, kinds: Sequence[DocumentKind] = ("product", "faq")
     ) -> list[SearchHit]:
         """Return the best products / FAQ entries for ``query``, best first (one per id)."""
-        scores = self.vectors @ self._encode([query], MAX_QUERY_TOKENS)[0]
+        scores = self.vectors @ self._encode([query])[0]
         hits: list[SearchHit] = []
         seen: set[tuple[str, str]] = set()
         for position in np.argsort(-scores):

@@ -122,7 +122,7 @@ def default_index_loader(settings: Settings) -> CatalogueIndex:
     """Embed the shop catalogue with the retrieval encoder (vectors cached under var/cache)."""
     from bot.shop.catalogue import load_catalogue
 
-    encoder = RetrievalEncoder()
+    encoder = RetrievalEncoder(settings.nlu_model_dir, threads=settings.torch_threads)
     return CatalogueIndex.build(
         load_catalogue(),
         encoder.encode,
@@ -153,6 +153,7 @@ def create_app(
             settings.path(settings.nlu_data_dir),
             threads=settings.torch_threads,
             quantize=settings.nlu_quantize,
+            backend=settings.nlu_backend,
         )
 
     state: dict[str, Any] = {}

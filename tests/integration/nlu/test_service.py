@@ -9,7 +9,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.nlu.bench import free_port, start_service
+from bot.loadgen import free_port
+from bot.nlu.bench import nlu_service
 
 pytestmark = pytest.mark.integration
 
@@ -18,10 +19,9 @@ pytestmark = pytest.mark.integration
 def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
     log = Path(tmp_path_factory.mktemp("nlu")) / "nlu.log"
-    proc = start_service(port, {"CALMDESK_NLU_CACHE_SIZE": "0"}, log)
-    yield f"http://127.0.0.1:{port}"
-    proc.terminate()
-    proc.wait(timeout=30)
+    with nlu_service(port, {"CALMDESK_NLU_CACHE_SIZE": "0"}, log) as process:
+        process.wait_healthy(timeout=180)
+        yield f"http://127.0.0.1:{port}"
 
 
 def parse(base_url: str, text: str, **extra: object) -> dict:

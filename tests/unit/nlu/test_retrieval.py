@@ -39,7 +39,7 @@ class BagOfWords:
     def __init__(self) -> None:
         self.calls = 0
 
-    def __call__(self, texts: Sequence[str], max_tokens: int) -> np.ndarray:
+    def __call__(self, texts: Sequence[str]) -> np.ndarray:
         self.calls += 1
         rows = []
         for text in texts:
