@@ -78,9 +78,12 @@ class MessagePipeline:
         """Answer one customer message (see the module docstring)."""
         start = time.perf_counter()
         deadline = start + self.settings.gateway_reply_deadline_s
-        conversation, new = await self.registry.get(
-            message.conversation_id, message.channel, message.customer_id
-        )
+        try:
+            conversation, new = await self.registry.get(
+                message.conversation_id, message.channel, message.customer_id
+            )
+        except Exception as exc:  # the case log cannot be read: still answer the customer
+            return self._unavailable(message, exc)
         async with conversation.lock:
             lock_wait = time.perf_counter() - start
             self.metrics.stage_seconds.labels("lock_wait").observe(lock_wait)
@@ -127,6 +130,18 @@ class MessagePipeline:
             outcome = "answered" if owner == "bot" else "to_agent"
             self.metrics.messages.labels(message.channel, outcome).inc()
             return result
+
+    def _unavailable(self, message: InboundMessage, exc: Exception) -> PipelineResult:
+        self.metrics.errors.labels("caselog_read").inc()
+        log.error(
+            "gateway.caselog.unreadable",
+            extra={"conversation_id": message.conversation_id, "error": repr(exc)[:300]},
+        )
+        stranger = ConversationState(message.conversation_id, message.channel, None)
+        apology = stranger.push(
+            "bot", {"recipient_id": message.conversation_id, "text": FALLBACK_TEXT}, delivered=False
+        )
+        return PipelineResult(stranger, [apology])
 
     async def _parse(
         self, message: InboundMessage, turn: TurnWork, deadline: float, *, required: bool

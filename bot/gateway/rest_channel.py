@@ -13,9 +13,15 @@ from pydantic import ValidationError
 
 from bot.caselog import store
 from bot.gateway.auth import TOKEN_HEADER, AgentAuth, is_backend
-from bot.gateway.errors import GatewayError, InvalidRequest, NotFound, PayloadTooLarge
+from bot.gateway.errors import (
+    GatewayError,
+    InvalidRequest,
+    NotFound,
+    PayloadTooLarge,
+    Unauthorized,
+)
 from bot.gateway.messages import InboundMessage
-from bot.gateway.schemas import RestMessage
+from bot.gateway.schemas import RestMessage, WidgetTokenRequest
 from bot.gateway.security import LOOPBACK_HOSTS, client_ip, read_limited_body
 from bot.gateway.services import GatewayServices
 
@@ -160,9 +166,6 @@ def build_rest_router(services: GatewayServices, auth: AgentAuth) -> APIRouter:
     @router.post("/api/widget/token")
     async def widget_token(request: Request) -> dict[str, Any]:
         """A trusted backend gets a token (and a session id) for a visitor's widget."""
-        from bot.gateway.errors import Unauthorized
-        from bot.gateway.schemas import WidgetTokenRequest
-
         if not is_backend(request, services):
             raise Unauthorized("the backend key is required")
         body = await read_limited_body(request, settings.gateway_max_body_bytes)

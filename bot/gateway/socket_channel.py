@@ -11,6 +11,7 @@ replays the messages its previous sockets missed (or every message after ``last_
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from typing import Any
 
@@ -49,8 +50,6 @@ def socket_payload(message: dict[str, Any]) -> dict[str, Any]:
 
 
 def _valid_session_id(value: Any) -> bool:
-    import re
-
     return isinstance(value, str) and re.fullmatch(CONVERSATION_ID_PATTERN, value) is not None
 
 

@@ -215,3 +215,20 @@ async def test_a_late_rasa_answer_is_delivered_afterwards_not_lost(make_gateway:
         {"text": "Hi! How can I help?", "late": True},
     ]
     assert "rasa_timeout" in turn["error"] and "rasa_late" in turn["error"]
+
+
+async def test_an_unreadable_case_log_still_gets_the_customer_an_answer(gateway: Gateway) -> None:
+    from sqlalchemy import text
+
+    with gateway.engine.begin() as connection:
+        connection.execute(text("ALTER TABLE case_conversations RENAME TO case_conversations_away"))
+    try:
+        response = await gateway.send("nora", "hello")
+        assert response.status_code == 200
+        assert response.json() == [{"recipient_id": "nora", "text": FALLBACK_TEXT}]
+    finally:
+        with gateway.engine.begin() as connection:
+            connection.execute(
+                text("ALTER TABLE case_conversations_away RENAME TO case_conversations")
+            )
+    assert (await gateway.send("nora", "hello")).json()[0]["text"] == "Hi! How can I help?"
