@@ -21,21 +21,28 @@ that have left the longest window; ``shop_share`` is the same over all causes, s
 ``prior_angry_share``. Conversations seen while the cause looked suspicious (p-value below
 ``baseline_guard_p_value``) or had an incident never feed the baseline, so a surge cannot
 teach the detector that surges are normal.
+
+Two *streams* are tested per cause, each with its own windows and baseline
+(:mod:`escalation.incident_stream`): ``anger`` counts every angry conversation; ``objective``
+counts angry conversations about an order with a verifiable problem (status in
+``objective.order_statuses`` or ``objective.min_delay_days`` late). Anger alone has a base rate
+of about 1.4 % of conversations, so a surge needs six or seven angry customers to stand out;
+anger about a delayed parcel is rare in normal times, so a carrier delay stands out after three
+or four. Either stream opens the incident; it closes when both look normal again.
 """
 
 from __future__ import annotations
 
 import itertools
 import threading
-from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from escalation.causes import cause_keys
 from escalation.decision import Event
+from escalation.incident_stream import Baseline, Stream, StreamParams, Window
 from escalation.policy import IncidentPolicy
 from escalation.signals import AffectLabel, TurnSignal
-from escalation.stats import poisson_sf
 
 INCIDENT_OPENED = "incident.opened"
 INCIDENT_CLOSED = "incident.closed"
@@ -58,6 +65,7 @@ class Incident:
         affected_conversations: Conversations with angry messages about the cause.
         angry_messages: Angry messages about the cause since opening.
         closed_at: When it closed, or ``None`` while open.
+        stream: The test that opened it: ``anger`` or ``objective`` (see the module doc).
     """
 
     incident_id: str
@@ -71,6 +79,7 @@ class Incident:
     affected_conversations: frozenset[str] = frozenset()
     angry_messages: int = 0
     closed_at: float | None = None
+    stream: str = "anger"
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,80 +90,17 @@ class Observation:
     incident: Incident | None = None
 
 
-def _decrement(counter: Counter[str], key: str) -> int:
-    remaining = counter[key] - 1
-    if remaining > 0:
-        counter[key] = remaining
-    else:
-        del counter[key]
-    return max(remaining, 0)
-
-
-@dataclass(slots=True)
-class _Window:
-    """One cause's messages over the last ``seconds``, counted per conversation."""
-
-    seconds: float
-    needed: int
-    entries: deque[tuple[float, str, bool]] = field(default_factory=deque)
-    messages: Counter[str] = field(default_factory=Counter)
-    angry: Counter[str] = field(default_factory=Counter)
-    angry_conversations: int = 0
-
-    def add(self, at: float, conversation_id: str, angry: bool) -> None:
-        self.entries.append((at, conversation_id, angry))
-        self.messages[conversation_id] += 1
-        if angry:
-            self.angry[conversation_id] += 1
-            if self.angry[conversation_id] == self.needed:
-                self.angry_conversations += 1
-
-    def evict(self, now: float) -> list[str]:
-        """Drop messages older than the window; return conversations that left it entirely."""
-        departed: list[str] = []
-        horizon = now - self.seconds
-        while self.entries and self.entries[0][0] <= horizon:
-            _, conversation_id, angry = self.entries.popleft()
-            if angry and _decrement(self.angry, conversation_id) == self.needed - 1:
-                self.angry_conversations -= 1
-            if not _decrement(self.messages, conversation_id):
-                departed.append(conversation_id)
-        return departed
-
-    def p_value(self, share: float) -> float:
-        return poisson_sf(self.angry_conversations, len(self.messages) * share)
-
-
-@dataclass(slots=True)
-class _Baseline:
-    """Exponentially decayed counts of conversations that have left the longest window."""
-
-    half_life: float
-    conversations: float = 0.0
-    angry: float = 0.0
-    at: float | None = None
-
-    def add(self, angry: bool, now: float) -> None:
-        if self.at is not None and now > self.at:
-            factor = 0.5 ** ((now - self.at) / self.half_life)
-            self.conversations *= factor
-            self.angry *= factor
-        self.at = now if self.at is None else max(self.at, now)
-        self.conversations += 1
-        self.angry += angry
-
-    def share(self, prior_share: float, prior_weight: float) -> float:
-        return (self.angry + prior_share * prior_weight) / (self.conversations + prior_weight)
-
-
 @dataclass(slots=True)
 class _Cause:
-    windows: list[_Window]
-    baseline: _Baseline
-    peak_angry: Counter[str] = field(default_factory=Counter)
+    streams: list[Stream]
+    objective: set[str] = field(default_factory=set)
     tainted: set[str] = field(default_factory=set)
     incident: Incident | None = None
     normal_since: float | None = None
+
+    @property
+    def anger(self) -> Stream:
+        return self.streams[0]
 
 
 class IncidentDetector:
@@ -170,7 +116,9 @@ class IncidentDetector:
     ) -> None:
         self.policy = policy
         self._causes: dict[str, _Cause] = {}
-        self._shop = _Baseline(policy.baseline_half_life_seconds)
+        half_life = policy.baseline_half_life_seconds
+        self._streams = self._stream_params()
+        self._shop = {params.name: Baseline(half_life) for params in self._streams}
         self._lock = threading.Lock()
         sequence = itertools.count(1)
         self._make_id = make_id or (lambda cause, at: f"inc-{int(at)}-{next(sequence)}")
@@ -179,6 +127,15 @@ class IncidentDetector:
         """Whether a message counts as angry for surge detection."""
         affect = signal.affect
         return affect.anger >= self.policy.angry_at or affect.label in _ANGRY_LABELS
+
+    def has_verifiable_problem(self, signal: TurnSignal) -> bool:
+        """Whether the message is about an order with a problem the shop can verify (delayed)."""
+        objective, order = self.policy.objective, signal.order
+        if order is None:
+            return False
+        if order.status in objective.order_statuses:
+            return True
+        return objective.min_delay_days > 0 and order.delay_days >= objective.min_delay_days
 
     def observe(self, signal: TurnSignal, at: float, topic: str | None = None) -> Observation:
         """Count one message under each of its cause keys and test for a surge.
@@ -195,6 +152,7 @@ class IncidentDetector:
         if not self.policy.enabled:
             return Observation()
         angry = self.is_angry(signal)
+        verifiable = self.has_verifiable_problem(signal)
         conversation_id = signal.conversation_id
         events: list[Event] = []
         incident: Incident | None = None
@@ -202,10 +160,13 @@ class IncidentDetector:
             for key in cause_keys(signal, self.policy, topic):
                 cause = self._cause(key)
                 self._evict(cause, at)
-                for window in cause.windows:
-                    window.add(at, conversation_id, angry)
-                longest = cause.windows[-1].angry[conversation_id]
-                cause.peak_angry[conversation_id] = max(cause.peak_angry[conversation_id], longest)
+                if verifiable:
+                    cause.objective.add(conversation_id)
+                objective_angry = angry and conversation_id in cause.objective
+                for stream in cause.streams:
+                    stream.add(
+                        at, conversation_id, angry if stream is cause.anger else objective_angry
+                    )
                 if cause.incident is not None:
                     cause.tainted.add(conversation_id)
                     if angry:
@@ -247,45 +208,73 @@ class IncidentDetector:
     def _cause(self, key: str) -> _Cause:
         cause = self._causes.get(key)
         if cause is None:
-            needed = self.policy.angry_messages_per_conversation
-            windows = [_Window(seconds, needed) for seconds in self.policy.windows_seconds]
-            cause = _Cause(windows, _Baseline(self.policy.baseline_half_life_seconds))
+            policy = self.policy
+            needed, half_life = (
+                policy.angry_messages_per_conversation,
+                policy.baseline_half_life_seconds,
+            )
+            streams = [
+                Stream.create(params, policy.windows_seconds, needed, half_life)
+                for params in self._streams
+            ]
+            cause = _Cause(streams)
             self._causes[key] = cause
         return cause
 
-    def _baseline_share(self, cause: _Cause) -> float:
+    def _stream_params(self) -> list[StreamParams]:
         policy = self.policy
-        shop_share = self._shop.share(policy.prior_angry_share, policy.prior_weight)
-        share = cause.baseline.share(shop_share, policy.prior_weight)
-        return max(share, policy.min_baseline_share)
+        streams = [
+            StreamParams(
+                "anger",
+                policy.prior_angry_share,
+                policy.min_baseline_share,
+                policy.min_angry_conversations,
+            )
+        ]
+        objective = policy.objective
+        if objective.enabled:
+            streams.append(
+                StreamParams(
+                    "objective",
+                    objective.prior_share,
+                    objective.min_baseline_share,
+                    objective.min_angry_conversations,
+                )
+            )
+        return streams
+
+    def _baseline_share(self, stream: Stream) -> float:
+        params, weight = stream.params, self.policy.prior_weight
+        shop_share = self._shop[params.name].share(params.prior_share, weight)
+        return max(stream.baseline.share(shop_share, weight), params.min_share)
 
     def _evict(self, cause: _Cause, now: float) -> None:
-        for window in cause.windows[:-1]:
-            window.evict(now)
-        needed = self.policy.angry_messages_per_conversation
-        for conversation_id in cause.windows[-1].evict(now):
-            angry = cause.peak_angry.pop(conversation_id, 0) >= needed
-            if conversation_id in cause.tainted:
-                cause.tainted.discard(conversation_id)
-                continue
-            cause.baseline.add(angry, now)
-            self._shop.add(angry, now)
+        departed: set[str] = set()
+        for stream in cause.streams:
+            for conversation_id, angry in stream.evict(now):
+                departed.add(conversation_id)
+                if conversation_id not in cause.tainted:
+                    stream.baseline.add(angry, now)
+                    self._shop[stream.params.name].add(angry, now)
+        cause.tainted.difference_update(departed)
+        cause.objective.difference_update(departed)
 
     def _evaluate(self, key: str, cause: _Cause, at: float) -> list[Event]:
         policy = self.policy
-        share = self._baseline_share(cause)
         lowest = 1.0
-        for window in cause.windows:
-            p_value = window.p_value(share)
-            lowest = min(lowest, p_value)
-            if (
-                cause.incident is None
-                and p_value < policy.alpha
-                and window.angry_conversations >= policy.min_angry_conversations
-            ):
-                return [self._open(key, cause, window, p_value, share, at)]
+        for stream in cause.streams:
+            share = self._baseline_share(stream)
+            for window in stream.windows:
+                p_value = window.p_value(share)
+                lowest = min(lowest, p_value)
+                if (
+                    cause.incident is None
+                    and p_value < policy.alpha
+                    and window.angry_conversations >= stream.params.min_angry_conversations
+                ):
+                    return [self._open(key, cause, stream, window, p_value, share, at)]
         if lowest < policy.baseline_guard_p_value:
-            cause.tainted.update(cause.windows[-1].messages)
+            cause.tainted.update(cause.anger.longest.messages)
         if cause.incident is None:
             return []
         if lowest < policy.close_p_value:
@@ -298,9 +287,16 @@ class IncidentDetector:
         return [self._close(cause, at)]
 
     def _open(
-        self, key: str, cause: _Cause, window: _Window, p_value: float, share: float, at: float
+        self,
+        key: str,
+        cause: _Cause,
+        stream: Stream,
+        window: Window,
+        p_value: float,
+        share: float,
+        at: float,
     ) -> Event:
-        longest = cause.windows[-1]
+        longest = cause.anger.longest
         incident = Incident(
             incident_id=self._make_id(key, at),
             cause_key=key,
@@ -311,6 +307,7 @@ class IncidentDetector:
             conversations_at_open=len(window.messages),
             expected_at_open=len(window.messages) * share,
             affected_conversations=frozenset(longest.angry),
+            stream=stream.params.name,
         )
         cause.incident = incident
         cause.normal_since = None
@@ -322,6 +319,7 @@ class IncidentDetector:
                 "incident_id": incident.incident_id,
                 "cause_key": key,
                 "p_value": p_value,
+                "stream": stream.params.name,
                 "window_seconds": window.seconds,
                 "angry_conversations": incident.angry_at_open,
                 "conversations": incident.conversations_at_open,

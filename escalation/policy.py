@@ -186,6 +186,28 @@ class EffectPolicy:
 
 
 @dataclass(frozen=True, slots=True)
+class ObjectiveStreamPolicy:
+    """The second surge test: angry conversations about an order with a verifiable problem
+    (``incidents.objective``); see :mod:`escalation.incidents`.
+
+    Attributes:
+        enabled: Whether the stream is tested.
+        order_statuses: Order statuses that count as a verifiable problem (``delayed``).
+        min_delay_days: Days late that count as one, whatever the status (0: status only).
+        prior_share: Expected share of such angry conversations before any history.
+        min_baseline_share: The expected share never goes below this.
+        min_angry_conversations: Such conversations needed in a window to open an incident.
+    """
+
+    enabled: bool
+    order_statuses: frozenset[str]
+    min_delay_days: int
+    prior_share: float
+    min_baseline_share: float
+    min_angry_conversations: int
+
+
+@dataclass(frozen=True, slots=True)
 class IncidentPolicy:
     """Aggregate surge detection (``incidents:``); see :mod:`escalation.incidents`."""
 
@@ -205,6 +227,7 @@ class IncidentPolicy:
     close_p_value: float
     close_after_seconds: float
     threshold_offset: float
+    objective: ObjectiveStreamPolicy
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,7 @@ from escalation.policy import (
     EffectPolicy,
     HandoffPolicy,
     IncidentPolicy,
+    ObjectiveStreamPolicy,
     Policy,
     PressureWeights,
     SoothePolicy,
@@ -213,6 +214,20 @@ def _incidents(sec: Section) -> IncidentPolicy:
         close_p_value=sec.number("close_p_value", low=0, high=1),
         close_after_seconds=sec.number("close_after_seconds", low=0),
         threshold_offset=sec.number("threshold_offset", low=-0.5, high=0.5),
+        objective=_objective(sec.section("objective")),
+    )
+    sec.finish()
+    return policy
+
+
+def _objective(sec: Section) -> ObjectiveStreamPolicy:
+    policy = ObjectiveStreamPolicy(
+        enabled=sec.boolean("enabled", default=True),
+        order_statuses=frozenset(sec.text_list("order_statuses")),
+        min_delay_days=sec.integer("min_delay_days", low=0),
+        prior_share=sec.number("prior_share", low=1e-5, high=1),
+        min_baseline_share=sec.number("min_baseline_share", low=0, high=1),
+        min_angry_conversations=sec.integer("min_angry_conversations", low=1),
     )
     sec.finish()
     return policy
