@@ -11,10 +11,10 @@ from pydantic import BaseModel, ValidationError
 from bot.caselog import store
 from bot.gateway.auth import AgentAuth, bearer_token
 from bot.gateway.errors import InvalidRequest, NotFound, Unauthorized
-from bot.gateway.rest_channel import JsonBytes, decode_json, validation_reason
 from bot.gateway.schemas import AgentText, HandBack, LoginRequest, RelabelRequest, Resolve
 from bot.gateway.security import read_limited_body
 from bot.gateway.services import GatewayServices
+from bot.gateway.wire import JsonBytes, decode_json, validation_reason
 
 Model = TypeVar("Model", bound=BaseModel)
 

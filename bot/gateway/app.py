@@ -14,10 +14,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
-from pydantic import ValidationError
 from sqlalchemy import Engine, text
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bot.caselog import store
 from bot.caselog.writer import CaseLogWriter
@@ -25,15 +23,14 @@ from bot.db import make_engine, upgrade_database
 from bot.gateway.agent_api import build_agent_router
 from bot.gateway.auth import AgentAuth
 from bot.gateway.conversations import ConversationRegistry
-from bot.gateway.errors import GatewayError, InvalidRequest, RateLimited
+from bot.gateway.errors import GatewayError, InvalidRequest
 from bot.gateway.escalation_hook import EscalationHook, NoEscalation
+from bot.gateway.hot_paths import HotPathRouter, error_response, relay_parse
 from bot.gateway.metrics import GatewayMetrics
 from bot.gateway.parse_relay import ParseRelay
 from bot.gateway.pipeline import MessagePipeline
-from bot.gateway.rest_channel import JsonBytes, build_rest_router, decode_json, validation_reason
-from bot.gateway.schemas import NluParseRequest
+from bot.gateway.rest_channel import build_rest_router
 from bot.gateway.security import (
-    LOOPBACK_HOSTS,
     RateLimiter,
     WidgetTokens,
     client_ip,
@@ -42,34 +39,17 @@ from bot.gateway.security import (
 )
 from bot.gateway.services import GatewayServices
 from bot.gateway.socket_channel import build_socket_server
-from bot.gateway.upstream import UpstreamError, Upstreams
+from bot.gateway.upstream import Upstreams
+from bot.gateway.wire import JsonBytes
 from bot.settings import Settings
 
 log = logging.getLogger("calmdesk.gateway")
 SHUTDOWN_FLUSH_TIMEOUT_S = 10.0
 
 
-class SocketIORouter:
-    """Pure ASGI middleware: ``/socket.io/`` goes to the socket.io server, the rest to FastAPI."""
-
-    def __init__(self, app: ASGIApp, sio_app: ASGIApp) -> None:
-        """Wrap ``app``; ``sio_app`` serves the socket.io path."""
-        self.app = app
-        self.sio_app = sio_app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Dispatch by path."""
-        if scope["type"] in ("http", "websocket") and scope["path"].startswith("/socket.io"):
-            await self.sio_app(scope, receive, send)
-        else:
-            await self.app(scope, receive, send)
-
-
-def _error(exc: GatewayError) -> JSONResponse:
-    headers = {}
-    if isinstance(exc, RateLimited):
-        headers["Retry-After"] = str(max(1, int(exc.retry_after + 0.999)))
-    return JSONResponse({"error": exc.code, "reason": exc.reason}, exc.status, headers=headers)
+def _error(services: GatewayServices, exc: GatewayError) -> JSONResponse:
+    answer = error_response(services, exc)
+    return JSONResponse(answer.payload, answer.status, headers=answer.headers)
 
 
 def build_services(
@@ -161,12 +141,11 @@ def create_app(
 
     @app.exception_handler(GatewayError)
     async def on_gateway_error(request: Request, exc: GatewayError) -> JSONResponse:
-        services.metrics.rejected.labels(exc.code).inc()
-        return _error(exc)
+        return _error(services, exc)
 
     @app.exception_handler(RequestValidationError)
     async def on_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return _error(InvalidRequest(str(exc.errors())[:500]))
+        return _error(services, InvalidRequest(str(exc.errors())[:500]))
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -183,27 +162,11 @@ def create_app(
     app.include_router(build_agent_router(services, auth))
 
     @app.post("/model/parse")
-    async def relay_parse(request: Request) -> Response:
-        """Rasa's NLU call, answered from the gateway's parse of the same text (loopback)."""
-        if client_ip(request) not in LOOPBACK_HOSTS:
-            raise GatewayError("only Rasa on loopback may call this", code="forbidden", status=403)
+    async def relay(request: Request) -> Response:
+        """Rasa's NLU call with an ``Origin`` header (else :class:`HotPathRouter` serves it)."""
         body = await read_limited_body(request, settings.gateway_max_body_bytes)
-        try:
-            wanted = NluParseRequest.model_validate(decode_json(body))
-        except ValidationError as exc:
-            raise InvalidRequest(validation_reason(exc)) from exc
-        if settings.nlu_token and wanted.token != settings.nlu_token:
-            raise GatewayError("missing or wrong token", code="unauthorized", status=401)
-        parse = services.relay.get(wanted.text)
-        if parse is not None:
-            services.metrics.parse_relay.labels("hit").inc()
-            return JsonBytes(parse)
-        services.metrics.parse_relay.labels("miss").inc()
-        try:
-            parse = await services.upstreams.parse(wanted.text, settings.gateway_nlu_timeout_s)
-        except UpstreamError as exc:
-            raise GatewayError(exc.reason, code=exc.code, status=503) from exc
-        return JsonBytes(parse)
+        answer = await relay_parse(services, body, client_ip(request))
+        return JsonBytes(answer.payload, status_code=answer.status, headers=answer.headers)
 
     @app.get("/health")
     async def health() -> JSONResponse:
@@ -246,6 +209,10 @@ def create_app(
         expose_headers=["x-calmdesk-token"],
     )
     sio = build_socket_server(services)
-    app.add_middleware(SocketIORouter, sio_app=socketio.ASGIApp(sio, socketio_path="socket.io"))
+    app.add_middleware(
+        HotPathRouter,
+        sio_app=socketio.ASGIApp(sio, socketio_path="socket.io"),
+        services=services,
+    )
     app.state.sio = sio
     return app

@@ -20,9 +20,9 @@ import socketio
 from bot.gateway.conversations import ConversationState, OutMessage
 from bot.gateway.errors import GatewayError, NotFound, RateLimited
 from bot.gateway.messages import InboundMessage
-from bot.gateway.rest_channel import check_rate, message_id_of
 from bot.gateway.schemas import CONVERSATION_ID_PATTERN
 from bot.gateway.services import GatewayServices
+from bot.gateway.wire import check_rate, message_id_of
 
 log = logging.getLogger("calmdesk.gateway")
 BOT_EVENT = "bot_uttered"

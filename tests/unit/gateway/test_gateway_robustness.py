@@ -89,3 +89,27 @@ def test_production_mode_needs_a_secret_key(tmp_path: Path) -> None:
     embedded = gateway_settings(tmp_path)
     assert resolve_secret_key(embedded) == resolve_secret_key(embedded)  # persisted once
     assert (tmp_path / "var" / "gateway_secret.key").stat().st_mode & 0o077 == 0
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"sender": "same", "message": "hello"}',
+        b"{",
+        b'{"sender": "same", "message": " "}',
+        b'{"sender": "same", "message": "' + b"x" * 6000 + b'"}',
+    ],
+)
+async def test_browser_and_server_requests_get_the_same_answers(
+    gateway: Gateway, body: bytes
+) -> None:
+    """Without Origin the ASGI hot path answers; with it, FastAPI (CORS); same results."""
+    url = "/webhooks/rest/webhook"
+    plain = await gateway.client.post(url, content=body)
+    browser = await gateway.client.post(
+        url, content=body, headers={"Origin": "http://localhost:8000"}
+    )
+    assert (plain.status_code, plain.json()) == (browser.status_code, browser.json())
+    assert plain.headers["content-type"] == "application/json"
+    assert browser.headers["access-control-allow-origin"] == "http://localhost:8000"
+    assert "access-control-allow-origin" not in plain.headers
