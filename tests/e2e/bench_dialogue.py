@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -90,11 +91,21 @@ async def _run(stack: DialogueStack) -> dict[str, Any]:
 
 
 def main() -> None:
-    """Start the stack, run the levels, write the report."""
+    """Start the stack, run the levels, write the report.
+
+    ``--precompiled-validator`` runs Rasa with its action-response schema compiled once (an
+    experiment, see :data:`tests.e2e.dialogue_stack.PRECOMPILED_VALIDATOR_BOOT`).
+    """
     settings = get_settings()
-    with tempfile.TemporaryDirectory() as tmp, dialogue_stack(settings, Path(tmp)) as stack:
+    fast = "--precompiled-validator" in sys.argv[1:]
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        dialogue_stack(settings, Path(tmp), precompiled_validator=fast) as stack,
+    ):
         report = asyncio.run(_run(stack))
-    out = settings.path(settings.reports_dir) / "bench-dialogue.json"
+    report["rasa"] = "precompiled action-response validator" if fast else "stock"
+    name = "bench-dialogue-precompiled.json" if fast else "bench-dialogue.json"
+    out = settings.path(settings.reports_dir) / name
     out.write_text(json.dumps(report, indent=2) + "\n", "utf-8")
     print(f"written {out}")
 
