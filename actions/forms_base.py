@@ -119,7 +119,12 @@ class ShopFormValidation(FormValidationAction, ABC):
         return {}
 
     def _checked(self, turn: Turn, order: OrderInfo) -> dict[str, Any]:
-        return {"order_id": str(order.id), **self.check_order(turn, order)}
+        checked = {"order_id": str(order.id), **self.check_order(turn, order)}
+        if checked.get("flow_status") == ENDED and latest_entity(turn.tracker, "order_id") is None:
+            # An order remembered from earlier in the conversation may not be the one meant
+            # now: having said why it does not fit, ask which order instead of giving up.
+            return {"order_id": None}
+        return checked
 
     def _verify(self, turn: Turn, order_id: int, email: str) -> dict[str, Any]:
         store = shop_store()

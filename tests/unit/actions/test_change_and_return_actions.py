@@ -74,6 +74,7 @@ async def test_address_of_a_shipped_order_cannot_change(shop: Shop, domain: dict
         text=f"change the address of order {order.id}",
         intent="change_shipping_address",
         metadata={"customer_id": order.customer_id},
+        entities={"order_id": str(order.id)},
         candidates={"order_id": str(order.id)},
     )
     result = await run(ValidateAddressForm(), tracker, domain)
@@ -161,6 +162,7 @@ async def test_return_of_an_undelivered_order_is_refused_with_a_hint(
         text=f"return order {order.id}",
         intent="return_item",
         metadata={"customer_id": order.customer_id},
+        entities={"order_id": str(order.id)},
         candidates={"order_id": str(order.id)},
     )
     result = await run(ValidateReturnForm(), tracker, domain)
@@ -249,3 +251,20 @@ async def test_goodbye_in_the_middle_of_a_form_leaves_it(domain: dict[str, Any])
     )
     result = await run(ValidateComplaintForm(), tracker, domain)
     assert result.slot("flow_status") == "stopped"
+
+
+async def test_a_remembered_order_that_does_not_fit_is_explained_then_asked_for_again(
+    shop: Shop, domain: dict[str, Any]
+) -> None:
+    order = shop.order_in(OrderStatus.SHIPPED)
+    tracker = load_tracker(
+        "new_request",
+        text="I want to return something",
+        intent="return_item",
+        metadata={"customer_id": order.customer_id},
+        candidates={"order_id": str(order.id)},  # from earlier in the conversation
+    )
+    result = await run(ValidateReturnForm(), tracker, domain)
+    assert result.responses == ["utter_return_refused_not_delivered"]
+    assert result.slot("order_id") is None
+    assert result.slot("requested_slot") == "order_id"
