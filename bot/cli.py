@@ -365,5 +365,13 @@ def bench_stack(
         raise typer.Exit(1) from exc
 
 
+def _register_breaker_commands() -> None:
+    from bot.breaker.commands import register
+
+    register(app, progress_bars, lambda line: console.print(line, markup=False, highlight=False))
+
+
+_register_breaker_commands()
+
 if __name__ == "__main__":
     app()

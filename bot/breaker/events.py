@@ -50,7 +50,11 @@ class SqlEventSink:
         listeners: tuple[Callable[[Event], None], ...] = (),
     ) -> None:
         self._sessions = sessions
-        self._listeners = listeners
+        self._listeners = list(listeners)
+
+    def add_listener(self, listener: Callable[[Event], None]) -> None:
+        """Also send every later event to ``listener``."""
+        self._listeners.append(listener)
 
     def emit(self, event: Event) -> None:
         """Store one event (never raises)."""

@@ -156,6 +156,25 @@ class EffectRow(Base):
     outcome: Mapped[str | None] = mapped_column(String(32))
 
 
+class DecisionRow(Base):
+    """One decided customer message: its anger, the action taken, and its incident (if any)."""
+
+    __tablename__ = "breaker_decisions"
+    __table_args__ = (Index("ix_breaker_decisions_cause_at", "cause_key", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, Identity(), primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(String(128), index=True)
+    message_id: Mapped[str | None] = mapped_column(String(128))
+    customer_id: Mapped[str | None] = mapped_column(String(64))
+    cause_key: Mapped[str | None] = mapped_column(String(200))
+    at: Mapped[float] = mapped_column(Float)
+    anger: Mapped[float] = mapped_column(Float)
+    pressure: Mapped[float] = mapped_column(Float)
+    action: Mapped[str] = mapped_column(String(16))
+    tier: Mapped[int] = mapped_column(Integer)
+    incident_id: Mapped[str | None] = mapped_column(String(64), index=True)
+
+
 class EventRow(Base):
     """Every escalation and incident event, in emission order (stable dotted names)."""
 
@@ -179,6 +198,7 @@ BREAKER_TABLES = tuple(
         CallbackRow,
         IncidentRow,
         EffectRow,
+        DecisionRow,
         EventRow,
     )
 )

@@ -22,6 +22,30 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     """Create the breaker tables."""
     op.create_table(
+        "breaker_decisions",
+        sa.Column("id", sa.Integer(), sa.Identity(always=False), nullable=False),
+        sa.Column("conversation_id", sa.String(length=128), nullable=False),
+        sa.Column("message_id", sa.String(length=128), nullable=True),
+        sa.Column("customer_id", sa.String(length=64), nullable=True),
+        sa.Column("cause_key", sa.String(length=200), nullable=True),
+        sa.Column("at", sa.Float(), nullable=False),
+        sa.Column("anger", sa.Float(), nullable=False),
+        sa.Column("pressure", sa.Float(), nullable=False),
+        sa.Column("action", sa.String(length=16), nullable=False),
+        sa.Column("tier", sa.Integer(), nullable=False),
+        sa.Column("incident_id", sa.String(length=64), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_breaker_decisions")),
+    )
+    with op.batch_alter_table("breaker_decisions", schema=None) as batch_op:
+        batch_op.create_index("ix_breaker_decisions_cause_at", ["cause_key", "at"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_breaker_decisions_conversation_id"), ["conversation_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_breaker_decisions_incident_id"), ["incident_id"], unique=False
+        )
+
+    op.create_table(
         "breaker_callbacks",
         sa.Column("id", sa.Integer(), sa.Identity(always=False), nullable=False),
         sa.Column("remedy_id", sa.Integer(), nullable=True),
@@ -185,6 +209,11 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     """Drop the breaker tables."""
+    with op.batch_alter_table("breaker_decisions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_breaker_decisions_incident_id"))
+        batch_op.drop_index(batch_op.f("ix_breaker_decisions_conversation_id"))
+        batch_op.drop_index("ix_breaker_decisions_cause_at")
+    op.drop_table("breaker_decisions")
     with op.batch_alter_table("breaker_remedy_audit", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_breaker_remedy_audit_idempotency_key"))
 
