@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
+import orjson
 import socketio
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -45,6 +46,8 @@ from bot.settings import Settings
 
 log = logging.getLogger("calmdesk.gateway")
 SHUTDOWN_FLUSH_TIMEOUT_S = 10.0
+#: JSON columns (parse, affect, responses) serialised by orjson: several times faster than json.
+ENGINE_OPTIONS: dict[str, Any] = {"json_serializer": lambda value: orjson.dumps(value).decode()}
 
 
 def _error(services: GatewayServices, exc: GatewayError) -> JSONResponse:
@@ -113,7 +116,7 @@ def create_app(
         The FastAPI app, socket.io included (``/socket.io/``).
     """
     own_engine = engine is None
-    db = engine if engine is not None else make_engine(settings.sqlalchemy_url)
+    db = engine if engine is not None else make_engine(settings.sqlalchemy_url, **ENGINE_OPTIONS)
     services = build_services(settings, db, escalation_hook or NoEscalation(), transport)
     auth = AgentAuth(services)
 

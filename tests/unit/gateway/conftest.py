@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from bot.db import make_engine, upgrade_database
-from bot.gateway.app import create_app
+from bot.gateway.app import ENGINE_OPTIONS, create_app
 from bot.gateway.escalation_hook import EscalationHook
 from bot.gateway.services import GatewayServices
 from bot.settings import Settings
@@ -118,7 +118,7 @@ async def make_gateway(
     async def make(hook: EscalationHook | None = None, **overrides: Any) -> Gateway:
         shutil.copy(migrated_caselog_file, tmp_path / "calmdesk.db")
         settings = gateway_settings(tmp_path, **overrides)
-        engine = make_engine(settings.sqlalchemy_url)
+        engine = make_engine(settings.sqlalchemy_url, **ENGINE_OPTIONS)
         engines.append(engine)
         gateway, stop = await start_gateway(settings, engine, hook)
         stops.append(stop)
