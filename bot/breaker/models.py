@@ -160,13 +160,17 @@ class DecisionRow(Base):
     """One decided customer message: its anger, the action taken, and its incident (if any)."""
 
     __tablename__ = "breaker_decisions"
-    __table_args__ = (Index("ix_breaker_decisions_cause_at", "cause_key", "at"),)
+    __table_args__ = (
+        Index("ix_breaker_decisions_cause_at", "cause_key", "at"),
+        Index("ix_breaker_decisions_customer_order", "customer_id", "order_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, Identity(), primary_key=True)
     conversation_id: Mapped[str] = mapped_column(String(128), index=True)
     message_id: Mapped[str | None] = mapped_column(String(128))
     customer_id: Mapped[str | None] = mapped_column(String(64))
     cause_key: Mapped[str | None] = mapped_column(String(200))
+    order_id: Mapped[str | None] = mapped_column(String(32))
     at: Mapped[float] = mapped_column(Float)
     anger: Mapped[float] = mapped_column(Float)
     pressure: Mapped[float] = mapped_column(Float)

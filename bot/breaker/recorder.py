@@ -53,6 +53,7 @@ class DecisionRecorder:
                         message_id=signal.message_id,
                         customer_id=signal.customer_id,
                         cause_key=primary_cause_key(signal, self._policy, topic),
+                        order_id=signal.order_id,
                         at=decision.at,
                         anger=signal.affect.anger,
                         pressure=decision.pressure,

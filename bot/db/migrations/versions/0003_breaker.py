@@ -28,6 +28,7 @@ def upgrade() -> None:
         sa.Column("message_id", sa.String(length=128), nullable=True),
         sa.Column("customer_id", sa.String(length=64), nullable=True),
         sa.Column("cause_key", sa.String(length=200), nullable=True),
+        sa.Column("order_id", sa.String(length=32), nullable=True),
         sa.Column("at", sa.Float(), nullable=False),
         sa.Column("anger", sa.Float(), nullable=False),
         sa.Column("pressure", sa.Float(), nullable=False),
@@ -38,6 +39,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("breaker_decisions", schema=None) as batch_op:
         batch_op.create_index("ix_breaker_decisions_cause_at", ["cause_key", "at"], unique=False)
+        batch_op.create_index(
+            "ix_breaker_decisions_customer_order", ["customer_id", "order_id"], unique=False
+        )
         batch_op.create_index(
             batch_op.f("ix_breaker_decisions_conversation_id"), ["conversation_id"], unique=False
         )
@@ -212,6 +216,7 @@ def downgrade() -> None:
     with op.batch_alter_table("breaker_decisions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_breaker_decisions_incident_id"))
         batch_op.drop_index(batch_op.f("ix_breaker_decisions_conversation_id"))
+        batch_op.drop_index("ix_breaker_decisions_customer_order")
         batch_op.drop_index("ix_breaker_decisions_cause_at")
     op.drop_table("breaker_decisions")
     with op.batch_alter_table("breaker_remedy_audit", schema=None) as batch_op:
