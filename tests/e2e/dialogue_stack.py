@@ -23,6 +23,7 @@ from bot.shop.sql_store import SqlShopStore
 from tests.integration.rasa.rasa_helpers import (
     NLU_START_TIMEOUT,
     RASA_START_TIMEOUT,
+    domain_responses,
     free_port,
     log_dir,
     nlu_process,
@@ -50,6 +51,11 @@ class DialogueStack:
     rasa_url: str
     store: SqlShopStore
     sessions: sessionmaker[Session]
+    responses: dict[str, list[str]] = field(default_factory=dict)
+
+    def said(self, reply: Reply, response: str) -> bool:
+        """Whether every text of ``reply`` is a variation of the domain's ``response``."""
+        return bool(reply.texts) and set(reply.texts) <= set(self.responses[response])
 
     def conversation(self, customer_id: int | None = None) -> Conversation:
         """A new conversation, authenticated as ``customer_id`` when given."""
@@ -164,6 +170,8 @@ def dialogue_stack(
             actions.wait_healthy(timeout=60)
             nlu.wait_healthy(timeout=NLU_START_TIMEOUT)
             rasa.wait_healthy(timeout=RASA_START_TIMEOUT)
-            yield DialogueStack(f"http://127.0.0.1:{rasa_port}", store, sessions)
+            yield DialogueStack(
+                f"http://127.0.0.1:{rasa_port}", store, sessions, domain_responses(settings)
+            )
     finally:
         engine.dispose()
