@@ -147,6 +147,13 @@ class ActionOrderTask(ShopAction):
             turn.say("utter_refund_none", order_id=order.id, hint=hint)
 
 
+def _only_open_order(customer_id: int) -> OrderInfo | None:
+    """The customer's one order on its way, if there is exactly one among the latest."""
+    recent = shop_store().list_orders_for_customer(customer_id, limit=10)
+    open_orders = [order for order in recent if order.status in IN_PROGRESS]
+    return open_orders[0] if len(open_orders) == 1 else None
+
+
 class ActionDeliveryTime(ShopAction):
     """When will it arrive: the order's ETA when known, else the usual delivery times."""
 
@@ -158,6 +165,8 @@ class ActionDeliveryTime(ShopAction):
         """Answer for the customer's order if possible."""
         order = accessible_order(turn)
         named = next(turn.tracker.get_latest_entity_values("order_id"), None) is not None
+        if order is None and not named and turn.customer_id is not None:
+            order = _only_open_order(turn.customer_id)
         if order is None or not (named or order.status in IN_PROGRESS):
             turn.say("utter_delivery_time_general")
             return []

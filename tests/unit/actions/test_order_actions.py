@@ -265,3 +265,36 @@ async def test_an_email_the_nlu_took_for_a_handoff_request_still_answers_the_for
     result = await run(ValidateOrderForm(), tracker, domain)
     assert result.slot("customer_id") == order.customer_id
     assert not any(event.get("name") == "flow_status" for event in result.events)
+
+
+async def test_when_will_it_arrive_uses_the_customers_only_open_order(
+    shop: Shop, domain: dict[str, Any]
+) -> None:
+    for order_id in range(1001, 1241):
+        order = shop.store.get_order(order_id)
+        recent = shop.store.list_orders_for_customer(order.customer_id, limit=10)
+        open_orders = [
+            o
+            for o in recent
+            if o.status
+            in {
+                OrderStatus.SHIPPED,
+                OrderStatus.DELAYED,
+                OrderStatus.PENDING,
+                OrderStatus.PAID,
+                OrderStatus.PACKED,
+            }
+        ]
+        if len(open_orders) == 1 and open_orders[0].status is OrderStatus.SHIPPED:
+            break
+    else:
+        raise LookupError("no customer with exactly one shipped open order")
+    tracker = load_tracker(
+        "new_request",
+        text="when will my order arrive?",
+        intent="delivery_time",
+        metadata={"customer_id": order.customer_id},
+    )
+    result = await run(ActionDeliveryTime(), tracker, domain)
+    assert result.responses == ["utter_order_status_shipped"]
+    assert str(open_orders[0].id) in result.texts[0]
