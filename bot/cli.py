@@ -230,16 +230,21 @@ def serve_gateway(
     """Run the gateway: REST + socket.io channels, ownership, agent API, case log."""
     import uvicorn
 
+    from bot.breaker.wiring import build_breaker_hook
     from bot.gateway.app import create_app
     from bot.gateway.errors import GatewayConfigError
     from bot.gateway.logs import configure_json_logging
+    from escalation.errors import PolicyError
 
     settings = get_settings()
     configure_json_logging(settings.log_level)
     try:
-        gateway = create_app(settings)
+        gateway = create_app(settings, escalation_hook=build_breaker_hook(settings))
     except GatewayConfigError as exc:
         console.print(f"[red]{exc.reason}[/red]")
+        raise typer.Exit(2) from exc
+    except PolicyError as exc:
+        console.print(f"escalation policy: {exc}", style="red", markup=False)
         raise typer.Exit(2) from exc
     uvicorn.run(
         gateway,

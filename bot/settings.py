@@ -77,6 +77,10 @@ class Settings(BaseSettings):
     gateway_write_interval_s: float = Field(0.05, ge=0)  # case-log writer batching window
     gateway_socket_ping_interval_s: float = Field(25.0, gt=0)  # socket.io heartbeat
 
+    # Circuit breaker (bot/breaker; see the README's "Circuit breaker" section).
+    breaker_enabled: bool = True  # the gateway runs the breaker; False: no escalation
+    breaker_policy: str = ""  # escalation policy YAML; empty: escalation/default_policy.yml
+
     def path(self, value: Path) -> Path:
         """Resolve a configured path against the project root."""
         return value if value.is_absolute() else (PROJECT_ROOT / value).resolve()

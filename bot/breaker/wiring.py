@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -12,12 +13,14 @@ from bot.breaker.database import breaker_engine, breaker_sessions
 from bot.breaker.events import SqlEventSink
 from bot.breaker.ledger import SqlRemedyLedger
 from bot.breaker.state_store import SqlStateStore
+from bot.gateway.escalation_hook import EscalationHook, NoEscalation
+from bot.settings import Settings
 from escalation.decision import Event
 from escalation.engine import EscalationEngine
 from escalation.incidents import IncidentDetector
 from escalation.memory import SystemClock
 from escalation.policy import Policy
-from escalation.policy_loader import default_policy
+from escalation.policy_loader import default_policy, load_policy
 from escalation.ports import Clock
 
 
@@ -74,3 +77,27 @@ def sql_escalation(
         incidents=detector,
     )
     return SqlEscalation(engine, store, ledger, sink, sessions, db, detector)
+
+
+def build_breaker_hook(settings: Settings) -> EscalationHook:
+    """The gateway's escalation hook from the settings: the breaker, or no escalation.
+
+    The policy file is loaded and validated here, at start-up: a bad key stops the gateway
+    with a :class:`~escalation.errors.PolicyError` naming its path.
+
+    Args:
+        settings: ``breaker_enabled``, ``breaker_policy`` and the database URL.
+    """
+    if not settings.breaker_enabled:
+        return NoEscalation()
+    from bot.breaker.hook import BreakerHook
+    from bot.breaker.signals import SignalBuilder
+    from bot.db import make_engine, session_factory
+    from bot.shop.sql_store import SqlShopStore
+
+    policy_path = settings.path(Path(settings.breaker_policy)) if settings.breaker_policy else None
+    policy = load_policy(policy_path)
+    url = settings.sqlalchemy_url
+    system = sql_escalation(url, policy)
+    shop = SqlShopStore(session_factory(make_engine(url)))
+    return BreakerHook(system, SignalBuilder(shop, system.sessions))

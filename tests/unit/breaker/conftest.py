@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,64 +14,18 @@ from bot.breaker.signals import SignalBuilder
 from bot.breaker.wiring import SqlEscalation, sql_escalation
 from bot.db import make_engine, session_factory, upgrade_database
 from bot.gateway.escalation_hook import CustomerTurn
-from bot.shop.models import Customer, Order, Shipment
 from bot.shop.sql_store import SqlShopStore
 from escalation.policy import Policy
-
-TODAY = date(2026, 11, 22)
-NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+from tests.unit.breaker.breaker_shop import NOW, TODAY, add_shop_rows
 
 
 @pytest.fixture(scope="session")
 def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A migrated database with two customers and a delayed DHL order (1042), built once."""
+    """A migrated database with the test shop rows (:mod:`breaker_shop`), built once."""
     path = tmp_path_factory.mktemp("breaker-template") / "app.db"
     url = f"sqlite:///{path}"
     upgrade_database(url)
-    engine = make_engine(url)
-    with session_factory(engine).begin() as session:
-        for cid, tier, complaints in ((1, "regular", 0), (2, "vip", 0), (3, "regular", 3)):
-            session.add(
-                Customer(
-                    id=cid,
-                    name=f"Customer {cid}",
-                    email=f"c{cid}@example.com",
-                    phone="+4930000000",
-                    tier=tier,
-                    country="DE",
-                    region="north",
-                    created_at=NOW - timedelta(days=400),
-                    complaint_count=complaints,
-                )
-            )
-        for order_id, customer in ((1042, 1), (1043, 2), (1044, 3)):
-            session.add(
-                Order(
-                    id=order_id,
-                    customer_id=customer,
-                    status="delayed",
-                    created_at=NOW - timedelta(days=12),
-                    updated_at=NOW - timedelta(days=2),
-                    currency="EUR",
-                    total=Decimal("59.90"),
-                    ship_line1="Hauptstr. 1",
-                    ship_city="Berlin",
-                    ship_postcode="10115",
-                    ship_country="DE",
-                )
-            )
-            session.add(
-                Shipment(
-                    order_id=order_id,
-                    carrier="DHL",
-                    tracking_number=f"DHL{order_id}",
-                    shipped_at=NOW - timedelta(days=10),
-                    eta=TODAY + timedelta(days=1),
-                    delivered_at=None,
-                    delay_days=6,
-                )
-            )
-    engine.dispose()
+    add_shop_rows(url)
     return path
 
 
