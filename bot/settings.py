@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     reports_dir: Path = Path("reports")
     rasa_project_dir: Path = Path("bot/assistant")
     rasa_venv: Path = Path(".venv-rasa")
+    # Start Rasa with its action-response JSON schema compiled once (bot/rasa_runtime/rasa_boot.py).
+    rasa_precompiled_validator: bool = True
 
     # Stores.
     database_url: str = ""  # empty: SQLite file under var_dir

@@ -99,39 +99,19 @@ class Conversation:
         return "\n".join(lines)
 
 
-#: Runs ``rasa`` with its action-response schema compiled once. Rasa 3.6 calls
-#: ``jsonschema.validate`` on every action-server response, which re-checks the whole schema
-#: each time (~40-55 ms per custom action on a 2-core machine). Used only by the benchmark's
-#: ``--precompiled-validator`` experiment; the product runs stock Rasa.
-PRECOMPILED_VALIDATOR_BOOT = """
-import sys
-import jsonschema
-from rasa.core.actions.action import RemoteAction
-_spec = RemoteAction.action_response_format_spec()
-_validator = jsonschema.validators.validator_for(_spec)(_spec)
-_validate = jsonschema.validate
-def validate(instance, schema, *args, **kwargs):
-    if schema == _spec:
-        return _validator.validate(instance)
-    return _validate(instance, schema, *args, **kwargs)
-jsonschema.validate = validate
-from rasa.__main__ import main
-sys.argv = ["rasa", *sys.argv[1:]]
-main()
-"""
-
-
 @contextlib.contextmanager
 def dialogue_stack(
-    settings: Settings, tmp: Path, *, precompiled_validator: bool = False
+    settings: Settings, tmp: Path, *, precompiled_validator: bool = True
 ) -> Iterator[DialogueStack]:
     """Seed a shop in ``tmp`` and run NLU, actions and Rasa until the block ends.
 
     Args:
         settings: calmdesk settings.
-        tmp: Folder for the shop database (and the validator experiment's boot file).
-        precompiled_validator: Start Rasa through :data:`PRECOMPILED_VALIDATOR_BOOT`.
+        tmp: Folder for the shop database.
+        precompiled_validator: Start Rasa through ``bot/rasa_runtime/rasa_boot.py`` (the
+            product's default); ``False`` runs stock ``rasa`` for comparison.
     """
+    settings = settings.model_copy(update={"rasa_precompiled_validator": precompiled_validator})
     database_url = seeded_shop(tmp)
     engine = make_engine(database_url)
     sessions = session_factory(engine)
@@ -160,11 +140,6 @@ def dialogue_stack(
         log_path=logs / "e2e-dialogue-rasa.log",
         environ=environ,
     )
-    if precompiled_validator:
-        boot = tmp / "rasa_boot.py"
-        boot.write_text(PRECOMPILED_VALIDATOR_BOOT, "utf-8")
-        python = Path(rasa.argv[0]).with_name("python")
-        rasa.argv = [str(python), str(boot), *rasa.argv[1:]]
     try:
         with nlu, actions, rasa:
             actions.wait_healthy(timeout=60)

@@ -9,6 +9,7 @@ import json
 import re
 import shutil
 import stat
+import subprocess
 import sys
 import textwrap
 import threading
@@ -27,13 +28,15 @@ from bot.rasa_runtime import (
     core_model_is_current,
     rasa_endpoint_env,
     rasa_executable,
+    rasa_python,
     rasa_run_command,
     rasa_tracker_store_url,
     read_fingerprint,
     train_core,
     wait_for_rasa,
 )
-from bot.settings import PROJECT_ROOT, Settings
+from bot.rasa_runtime.server import RASA_BOOT
+from bot.settings import PROJECT_ROOT, Settings, get_settings
 
 ASSISTANT = PROJECT_ROOT / "bot" / "assistant"
 
@@ -168,9 +171,8 @@ def test_run_command_binds_loopback_and_sets_every_endpoint_variable(settings: S
         settings, model, 5905, "http://127.0.0.1:5906/", environ={"PYTHONPATH": "/ours", "A": "b"}
     )
 
-    assert argv[0] == str(rasa_executable(settings))
-    assert argv[1] == "run"
-    flags = dict(zip(argv[2::2], argv[3::2], strict=False))
+    assert argv[:3] == [str(rasa_python(settings)), str(RASA_BOOT), "run"]
+    flags = dict(zip(argv[3::2], argv[4::2], strict=False))
     assert flags["--model"] == str(model)
     assert flags["--interface"] == "127.0.0.1"
     assert flags["--port"] == "5905"
@@ -188,6 +190,10 @@ def test_run_command_binds_loopback_and_sets_every_endpoint_variable(settings: S
 
     argv, _ = rasa_run_command(settings, model, 1, "http://x", enable_api=False)
     assert "--enable-api" not in argv
+
+    stock = settings.model_copy(update={"rasa_precompiled_validator": False})
+    argv, _ = rasa_run_command(stock, model, 1, "http://x")
+    assert argv[:2] == [str(rasa_executable(settings)), "run"]
 
 
 def test_endpoints_yml_reads_exactly_our_variables() -> None:
@@ -299,10 +305,69 @@ def test_wait_for_rasa_times_out_and_stops_when_process_died() -> None:
 
 
 def test_no_rasa_import_in_our_code() -> None:
-    """Our code starts Rasa as a program and never imports it."""
+    """Our code starts Rasa as a program and never imports it.
+
+    The one exception is the boot script, which runs inside Rasa's own interpreter.
+    """
     rasa_import = re.compile(r"^\s*(import|from)\s+rasa(\.|\s|$)", re.MULTILINE)
     for path in [
         *(PROJECT_ROOT / "bot" / "rasa_runtime").glob("*.py"),
         PROJECT_ROOT / "bot" / "process.py",
     ]:
+        if path == RASA_BOOT:
+            continue
         assert not rasa_import.search(path.read_text("utf-8")), path
+
+
+# Runs in the real Rasa environment: the compiled validator accepts and rejects exactly what
+# Rasa's stock `jsonschema.validate(response, spec)` does, and leaves other schemas alone.
+BOOT_CHECK = """
+import json, runpy, sys
+import jsonschema
+from rasa.core.actions.action import RemoteAction
+spec = RemoteAction.action_response_format_spec()
+cases = [
+    {"events": [{"event": "slot", "name": "order_id", "value": "1042"}], "responses": []},
+    {"events": [], "responses": [{"text": "hi"}]},
+    {"events": "not a list"},
+    {"events": [{"event": "slot", "name": "order_id"}], "responses": "not a list"},
+]
+def outcome(case):
+    try:
+        jsonschema.validate(case, spec)
+        return "ok"
+    except jsonschema.ValidationError as error:
+        return "invalid:" + error.message
+stock = [outcome(case) for case in cases]
+runpy.run_path(sys.argv[1], run_name="calmdesk_boot")["install"]()
+patched_function = jsonschema.validate.__name__ == "validate" and jsonschema.validate.__module__
+compiled = [outcome(case) for case in cases]
+try:
+    jsonschema.validate(3, {"type": "string"})
+    other = "ok"
+except jsonschema.ValidationError:
+    other = "invalid"
+print(json.dumps({"stock": stock, "compiled": compiled, "other": other,
+                  "module": patched_function}))
+"""
+
+
+def test_rasa_boot_validator_matches_stock_validation() -> None:
+    settings = get_settings()
+    try:
+        python = rasa_python(settings)
+    except RasaNotInstalledError as exc:
+        pytest.skip(f"Rasa environment missing: {exc}")
+    done = subprocess.run(
+        [str(python), "-c", BOOT_CHECK, str(RASA_BOOT)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["compiled"] == result["stock"]
+    assert result["stock"][:2] == ["ok", "ok"]
+    assert all(value.startswith("invalid:") for value in result["stock"][2:])
+    assert result["other"] == "invalid"
+    assert result["module"] != "jsonschema.validators"  # the boot's function is installed
