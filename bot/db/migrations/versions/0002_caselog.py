@@ -27,7 +27,7 @@ def _id() -> sa.Column[object]:
     return sa.Column("id", sa.Integer(), autoincrement=True, nullable=False)
 
 
-def _conversation_fk(table: str) -> list[sa.SchemaItem]:
+def _conversation_fk(table: str) -> list[sa.Column[object] | sa.ForeignKeyConstraint]:
     return [
         sa.Column("conversation_id", sa.String(length=128), nullable=False),
         sa.ForeignKeyConstraint(
