@@ -30,10 +30,10 @@ ORIGIN = "http://shop.example"
 class Server:
     """The gateway served by uvicorn in a thread, with fake NLU and Rasa behind it."""
 
-    def __init__(self, tmp: Path, template: Path) -> None:
+    def __init__(self, tmp: Path, template: Path, **overrides: Any) -> None:
         shutil.copy(template, tmp / "calmdesk.db")
         self.settings = gateway_settings(
-            tmp, gateway_allowed_origins=ORIGIN, gateway_socket_ping_interval_s=0.5
+            tmp, gateway_allowed_origins=ORIGIN, gateway_socket_ping_interval_s=0.5, **overrides
         )
         self.engine = make_engine(self.settings.sqlalchemy_url)
         self.port = free_port()
@@ -246,3 +246,27 @@ def test_a_widget_token_binds_the_socket_to_its_session(server: Server) -> None:
     finally:
         widget.close()
     assert asyncio.iscoroutinefunction(server.rasa.handle)
+
+
+def test_required_widget_tokens(
+    tmp_path_factory: pytest.TempPathFactory, migrated_caselog_file: Path
+) -> None:
+    tmp = tmp_path_factory.mktemp("gateway-socket-strict")
+    with Server(tmp, migrated_caselog_file, gateway_require_widget_token=True) as strict:
+        polling = f"{strict.url}/socket.io/?EIO=4&transport=polling"
+        sid = json.loads(httpx.get(polling, headers={"Origin": ORIGIN}).text[1:])["sid"]
+        session = f"{polling}&sid={sid}"
+        httpx.post(session, content="40", headers={"Origin": ORIGIN})
+        assert httpx.get(session, headers={"Origin": ORIGIN}, timeout=5).text.startswith("44")
+        minted = httpx.post(
+            f"{strict.url}/api/widget/token",
+            json={},
+            headers={"X-Calmdesk-Backend-Key": "backend-secret"},
+        ).json()
+        widget = Widget(strict.url, auth={"token": minted["token"]})
+        try:
+            assert widget.session() == minted["session_id"]  # the token decides the session
+            widget.say(minted["session_id"], "hello")
+            assert widget.next("bot_uttered") == {"text": "Hi! How can I help?"}
+        finally:
+            widget.close()
