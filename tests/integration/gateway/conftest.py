@@ -162,6 +162,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             "CALMDESK_GATEWAY_BACKEND_KEY": "it-backend",
             "CALMDESK_GATEWAY_WRITE_INTERVAL_S": "0.01",
             "CALMDESK_GATEWAY_RATE_SENDER_BURST": "1000",
+            "CALMDESK_GATEWAY_ALLOWED_ORIGINS": "http://shop.example",
         },
         log_path=logs / "it-gateway.log",
         health_url=f"{gateway_url}/webhooks/rest/",

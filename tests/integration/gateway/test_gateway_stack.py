@@ -106,3 +106,18 @@ def test_action_server_down_mid_conversation(stack: Stack) -> None:
     turns: Any = stack.history(sender)["turns"]
     assert [t["intent"] for t in turns] == ["greet", "track_order", "track_order"]
     assert "rasa_empty" in turns[1]["error"] and turns[2]["error"] is None
+
+
+def test_a_socketio_widget_talks_to_the_real_assistant(stack: Stack) -> None:
+    from tests.unit.gateway.test_gateway_socketio import Widget
+
+    widget = Widget(stack.gateway_url)
+    try:
+        session_id = widget.session()
+        widget.say(session_id, "hello")
+        greeting = widget.next("bot_uttered", timeout=10)
+        assert greeting["text"] and greeting["text"] != FALLBACK_TEXT
+    finally:
+        widget.close()
+    turns: Any = stack.history(session_id)["turns"]
+    assert [(t["channel"], t["intent"]) for t in turns] == [("socketio", "greet")]
