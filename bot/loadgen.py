@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import enum
 import socket
 import threading
 import time
@@ -42,7 +43,16 @@ class TurnContext:
     conversation_id: str
 
 
-SendTurn = Callable[[TurnContext], Awaitable[bool]]  # one message -> ok
+class TurnOutcome(enum.Enum):
+    """What a conversation message's answer means for the sender."""
+
+    OK = "ok"
+    ERROR = "error"
+    ENDED = "ended"  # a good answer, and the conversation is over (e.g. handed to a human)
+
+
+#: Sends one message; ``True``/``False`` mean OK/ERROR.
+SendTurn = Callable[[TurnContext], Awaitable[bool | TurnOutcome]]
 
 
 @dataclass
@@ -55,6 +65,7 @@ class LoadResult:
     errors: int = 0
     latencies_ms: list[float] = field(default_factory=list)
     by_turn_ms: dict[int, list[float]] = field(default_factory=dict)
+    ended_early: int = 0  # conversations the target ended (conversation loops only)
 
     def turn_percentile(self, first: int, last: int, q: float = 50) -> float:
         """Percentile ``q`` of the latencies of turns ``first..last`` (0-based, inclusive)."""
@@ -136,11 +147,13 @@ async def conversation_loop(
 
     Args:
         label: Name of the load level in the report.
-        send: Sends one message and returns whether the answer was good.
+        send: Sends one message and says whether the answer was good, or that the
+            conversation ended (:attr:`TurnOutcome.ENDED`: the sender starts a new one).
         senders: Number of concurrent senders.
         duration: Seconds of measurement.
         turns_per_conversation: A sender starts a new conversation after this many
-            messages; ``None``: one conversation per sender that never ends.
+            messages; ``None``: one conversation per sender that never ends (unless the
+            target ends it).
         run_id: Prefix of the conversation ids (unique per level and target).
 
     Returns:
@@ -151,23 +164,26 @@ async def conversation_loop(
     deadline = time.perf_counter() + duration
 
     async def worker(index: int) -> None:
-        sent = 0
+        conversation, turn = 0, 0
         while time.perf_counter() < deadline:
-            conversation, turn = (
-                divmod(sent, turns_per_conversation) if turns_per_conversation else (0, sent)
-            )
             context = TurnContext(index, conversation, turn, f"{run_id}-s{index}-c{conversation}")
             started = time.perf_counter()
             try:
-                ok = await send(context)
+                outcome = await send(context)
             except Exception:
-                ok = False
+                outcome = TurnOutcome.ERROR
+            if isinstance(outcome, bool):
+                outcome = TurnOutcome.OK if outcome else TurnOutcome.ERROR
             elapsed = (time.perf_counter() - started) * 1000.0
             result.latencies_ms.append(elapsed)
             result.by_turn_ms.setdefault(turn, []).append(elapsed)
             result.requests += 1
-            result.errors += 0 if ok else 1
-            sent += 1
+            result.errors += outcome is TurnOutcome.ERROR
+            turn += 1
+            if outcome is TurnOutcome.ENDED:
+                result.ended_early += 1
+            if outcome is TurnOutcome.ENDED or turn == turns_per_conversation:
+                conversation, turn = conversation + 1, 0
 
     started = time.perf_counter()
     await asyncio.gather(*(worker(i) for i in range(senders)))

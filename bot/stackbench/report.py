@@ -108,16 +108,23 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"generator on the same machine. Load average before: "
         f"{machine.get('load_before', '?')}, after: {machine.get('load_after', '?')}.",
         "",
-        "| target | load | msgs | errors | msgs/s | p50 ms | p95 ms | p99 ms | RSS MB (peak) |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| target | load | msgs | errors | silent | msgs/s | p50 ms | p95 ms | p99 ms "
+        "| RSS MB (peak) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in report["results"]:
         rss = ", ".join(f"{name} {mb:g}" for name, mb in row["rss_mb"].items())
         lines.append(
             f"| {row['target']} | {row['label']} | {row['requests']} | {row['errors']} | "
-            f"{row['msgs_per_s']:g} | {row['p50_ms']:g} | {row['p95_ms']:g} | "
-            f"{row['p99_ms']:g} | {rss} |"
+            f"{row['empty_replies']} | {row['msgs_per_s']:g} | {row['p50_ms']:g} | "
+            f"{row['p95_ms']:g} | {row['p99_ms']:g} | {rss} |"
         )
+    lines += [
+        "",
+        "*errors*: no answer, not the REST format, or the gateway's apology (Rasa or the NLU "
+        "failed or was too slow); *silent*: an empty answer — a human owns the conversation "
+        "(calmdesk's circuit breaker handed it off), so that customer starts a new one.",
+    ]
     long_rows = [row for row in report["results"] if row["turns"]]
     if long_rows:
         lines += ["", "Endless conversation (1 sender): p50 of turns 1–5 vs turns 46–55.", ""]

@@ -19,7 +19,7 @@ from typing import Any, TypedDict
 import httpx
 import psutil
 
-from bot.loadgen import LoadResult, RssSampler, TurnContext, conversation_loop
+from bot.loadgen import LoadResult, RssSampler, TurnContext, TurnOutcome, conversation_loop
 from bot.stackbench.conversations import ConversationSampler, Turn
 from bot.stackbench.gateway_metrics import snapshot, stage_breakdown
 from bot.stackbench.targets import Target
@@ -156,20 +156,25 @@ async def _drive(
     run_id = f"{target.name}-{level.key}-{random.randrange(16**6):06x}"
     async with httpx.AsyncClient(limits=limits, timeout=30.0) as client:
 
-        async def send(context: TurnContext) -> bool:
+        async def send(context: TurnContext) -> TurnOutcome:
             nonlocal empty
             turn = script.turn(context, endless)
             reply = await client.post(
                 target.url, json={"sender": context.conversation_id, "message": turn.text}
             )
             if reply.status_code != 200:
-                return False
+                return TurnOutcome.ERROR
             payload = reply.json()
             if not is_rest_answer(payload):
-                return False
+                return TurnOutcome.ERROR
+            if any(item.get("text") in target.fallback_texts for item in payload):
+                return TurnOutcome.ERROR
             if not payload:
+                # The bot stays silent when a human owns the conversation (calmdesk's circuit
+                # breaker handed it off): that customer is done with the bot, start anew.
                 empty += 1
-            return not any(item.get("text") in target.fallback_texts for item in payload)
+                return TurnOutcome.ENDED
+            return TurnOutcome.OK
 
         result = await conversation_loop(
             level.label,

@@ -5,7 +5,14 @@ from __future__ import annotations
 import asyncio
 import os
 
-from bot.loadgen import LoadResult, RssSampler, TurnContext, conversation_loop, free_port
+from bot.loadgen import (
+    LoadResult,
+    RssSampler,
+    TurnContext,
+    TurnOutcome,
+    conversation_loop,
+    free_port,
+)
 
 
 def test_conversations_rotate_every_n_turns_and_ids_are_unique() -> None:
@@ -37,6 +44,22 @@ def test_endless_conversation_keeps_counting_turns() -> None:
 
     result = asyncio.run(conversation_loop("x", send, 1, 0.05, turns_per_conversation=None))
     assert max(result.by_turn_ms) == result.requests - 1 > 10
+
+
+def test_an_ended_conversation_is_replaced_by_a_new_one() -> None:
+    seen: list[TurnContext] = []
+
+    async def send(context: TurnContext) -> bool | TurnOutcome:
+        seen.append(context)
+        await asyncio.sleep(0.001)
+        return TurnOutcome.ENDED if context.turn == 2 else True
+
+    result = asyncio.run(conversation_loop("x", send, 1, 0.1, turns_per_conversation=None))
+    measured = seen[1:]
+    assert [c.turn for c in measured] == [n % 3 for n in range(len(measured))]
+    assert result.ended_early == len(measured) // 3
+    assert result.errors == 0
+    assert len({c.conversation_id for c in measured}) == -(-len(measured) // 3)
 
 
 def test_exceptions_count_as_errors() -> None:

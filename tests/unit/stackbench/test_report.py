@@ -73,7 +73,9 @@ def test_report_is_strict_json_with_plain_booleans(tmp_path: Path) -> None:
     assert loaded["goal_met"] == {"calmdesk-rasa": True, "calmdesk-gateway": False}
     assert loaded["targets_run"] == ["calmdesk-gateway", "calmdesk-rasa", "stock-rasa"]
     markdown = md_path.read_text()
-    assert "| calmdesk-rasa | c8 label | 2800 | 0 | 140 | 50 | 150 | 225 | rasa 1100 |" in markdown
+    assert (
+        "| calmdesk-rasa | c8 label | 2800 | 0 | 0 | 140 | 50 | 150 | 225 | rasa 1100 |" in markdown
+    )
     assert "| stock-rasa | 220 | 30 | – |" in markdown
     assert "3.18×" in markdown
 
