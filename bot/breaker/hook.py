@@ -15,7 +15,9 @@ actions read it; on ``handoff`` Rasa is not called and the conversation is queue
 from __future__ import annotations
 
 import logging
+import threading
 import time
+from collections import OrderedDict
 from typing import Any
 
 import anyio
@@ -37,6 +39,7 @@ from escalation.signals import TurnSignal
 log = logging.getLogger(__name__)
 
 TICK_SECONDS = 60.0
+REMEMBERED_CONVERSATIONS = 10_000
 HANDOFF_TEXT = (
     "I'm bringing in a member of our team now. They'll see everything you've told me, "
     "so you won't have to repeat yourself."
@@ -71,7 +74,8 @@ class BreakerHook:
         self.system = system
         self.signals = signals
         self.recorder = DecisionRecorder(system.sessions, system.engine.policy.incidents)
-        self._customers: dict[str, str | None] = {}
+        self._customers: OrderedDict[str, str | None] = OrderedDict()
+        self._customers_lock = threading.Lock()
         self._last_tick = 0.0
         if system.detector is not None:
             system.sink.add_listener(
@@ -97,7 +101,7 @@ class BreakerHook:
     def decide(self, turn: CustomerTurn) -> EscalationOutcome:
         """The synchronous decision (what :meth:`on_customer_message` runs in a thread)."""
         signal = self.signals.build(turn)
-        self._customers[signal.conversation_id] = signal.customer_id
+        self._remember_customer(signal.conversation_id, signal.customer_id)
         self._tick()
         decision = self.system.engine.decide(signal)
         self.recorder.record(signal, decision)
@@ -124,7 +128,15 @@ class BreakerHook:
             outcome = {"outcome": "resolved", "note": reason}
             self.system.sink.emit(Event(OUTCOME_EVENT, now, conversation_id, outcome))
             engine.close(conversation_id, now)
-            self._customers.pop(conversation_id, None)
+            with self._customers_lock:
+                self._customers.pop(conversation_id, None)
+
+    def _remember_customer(self, conversation_id: str, customer_id: str | None) -> None:
+        with self._customers_lock:
+            self._customers[conversation_id] = customer_id
+            self._customers.move_to_end(conversation_id)
+            while len(self._customers) > REMEMBERED_CONVERSATIONS:
+                self._customers.popitem(last=False)
 
     def _tick(self) -> None:
         now = time.monotonic()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+import threading
 from collections import OrderedDict
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
@@ -118,6 +119,7 @@ class SignalBuilder:
         self._today = today
         self._orders: OrderedDict[str, str] = OrderedDict()
         self._remembered = remembered
+        self._lock = threading.Lock()
 
     def build(self, turn: CustomerTurn) -> TurnSignal:
         """The signal for one customer message (shop trouble only drops the shop facts)."""
@@ -146,13 +148,14 @@ class SignalBuilder:
 
     def _order_id(self, conversation_id: str, entities: Mapping[str, str]) -> str | None:
         raw = entities.get("order_id", "").lstrip("#")
-        if _ORDER_NUMBER.fullmatch(raw):
-            self._orders[conversation_id] = raw
-            self._orders.move_to_end(conversation_id)
-            while len(self._orders) > self._remembered:
-                self._orders.popitem(last=False)
-            return raw
-        return self._orders.get(conversation_id)
+        with self._lock:
+            if _ORDER_NUMBER.fullmatch(raw):
+                self._orders[conversation_id] = raw
+                self._orders.move_to_end(conversation_id)
+                while len(self._orders) > self._remembered:
+                    self._orders.popitem(last=False)
+                return raw
+            return self._orders.get(conversation_id)
 
     def _order(self, order_id: str | None, customer_id: int | None) -> OrderFacts | None:
         if order_id is None or self._shop is None:
