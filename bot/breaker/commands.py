@@ -39,8 +39,12 @@ def register(app: typer.Typer, progress_bars: ProgressBars, echo: Callable[[str]
             0, help="multi-seed mode: detection figures over this many seeds (in memory)"
         ),
         out: Path = typer.Option(Path("reports"), help="report directory"),
+        reset: bool = typer.Option(
+            False, help="empty the breaker tables of --database first (they must be empty)"
+        ),
     ) -> None:
         """Replay synthetic traffic through the real engine and SQL store; write reports."""
+        from bot.breaker.errors import BreakerError
         from bot.breaker.simulate import SimulateOptions, prepare_database, run_seeds
         from bot.breaker.simulate import run_simulation as run
         from bot.breaker.simulate_report import write_seeds, write_simulation
@@ -57,8 +61,13 @@ def register(app: typer.Typer, progress_bars: ProgressBars, echo: Callable[[str]
                 incident=incident,
                 angry_share=angry_share,
                 database_url=database,
+                reset=reset,
             )
-            url = prepare_database(options)
+            try:
+                url = prepare_database(options)
+            except BreakerError as error:
+                echo(str(error))
+                raise typer.Exit(code=2) from error
             with progress_bars() as update:
                 report = run(options, url, update)
             paths = write_simulation(report, url, out)

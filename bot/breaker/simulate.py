@@ -19,13 +19,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
+from bot.breaker.errors import BreakerError
 from bot.breaker.events import OUTCOME_EVENT
 from bot.breaker.models import BREAKER_TABLES, RemedyRow
 from bot.breaker.recorder import DecisionRecorder, IncidentResponder
 from bot.breaker.wiring import SqlEscalation, sql_escalation
-from bot.db import upgrade_database
+from bot.db import make_engine, upgrade_database
 from escalation.budget import CUSTOMER_WINDOW_DAYS, SECONDS_PER_DAY, BudgetCaps, utc_day
 from escalation.causes import cause_keys
 from escalation.decision import Action, Event
@@ -50,9 +51,11 @@ class SimulateOptions:
         incident: Inject an incident (``track_order`` / DHL, six hours in).
         angry_share: Share of the incident cause's conversations that turn angry.
         incident_start_hours: When the incident starts, after the first message.
-        database_url: The database (migrated, breaker tables emptied); a fresh SQLite file
-            under ``work_dir`` when ``None``.
+        database_url: The database (migrated here); a fresh SQLite file under ``work_dir``
+            when ``None``.
         work_dir: Where the default SQLite file goes.
+        reset: Empty the breaker tables of ``database_url`` first (required when they hold
+            rows, so a simulation never mixes with, or silently wipes, real data).
     """
 
     seed: int = 0
@@ -63,6 +66,7 @@ class SimulateOptions:
     incident_start_hours: float = 6.0
     database_url: str | None = None
     work_dir: Path = field(default_factory=lambda: Path("var/simulate"))
+    reset: bool = False
 
 
 def _messages(options: SimulateOptions, config: SimulationConfig) -> list[SyntheticMessage]:
@@ -78,8 +82,13 @@ def _config_fields(config: SimulationConfig) -> dict[str, Any]:
 
 
 def prepare_database(options: SimulateOptions) -> str:
-    """Return a migrated database URL whose breaker tables are empty."""
+    """Return a migrated database URL whose breaker tables are empty.
+
+    Raises:
+        BreakerError: ``options.database_url`` already holds breaker rows and ``reset`` is off.
+    """
     url = options.database_url
+    fresh = url is None
     if url is None:
         options.work_dir.mkdir(parents=True, exist_ok=True)
         path = (options.work_dir / f"simulate-{options.seed}.db").resolve()
@@ -87,11 +96,19 @@ def prepare_database(options: SimulateOptions) -> str:
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         url = f"sqlite:///{path}"
     upgrade_database(url)
-    from bot.db import make_engine
-
     engine = make_engine(url)
     try:
         with engine.begin() as connection:
+            used = [
+                table.name
+                for table in BREAKER_TABLES
+                if connection.execute(select(func.count()).select_from(table)).scalar()
+            ]
+            if used and not (fresh or options.reset):
+                raise BreakerError(
+                    f"the database already holds breaker rows ({', '.join(used)}); "
+                    "pass --reset to empty the breaker tables first"
+                )
             for table in reversed(BREAKER_TABLES):
                 connection.execute(delete(table))
     finally:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
+from bot.breaker.errors import BreakerError
 from bot.breaker.simulate import SimulateOptions, prepare_database, run_simulation
 from bot.breaker.simulate_report import write_simulation
 from bot.cli import app
@@ -49,3 +52,20 @@ def test_a_short_replay_detects_the_incident_and_writes_every_report(tmp_path: P
     )
     assert result.exit_code == 0, result.output
     assert (tmp_path / "r" / f"incident-{incident_id}.png").exists()
+
+    with pytest.raises(BreakerError, match="--reset"):
+        prepare_database(replace(options, database_url=url))
+    result = CliRunner().invoke(app, ["simulate", "--database", url, "--conversations", "5"])
+    assert result.exit_code == 2 and "--reset" in result.output
+    assert prepare_database(replace(options, database_url=url, reset=True)) == url
+
+
+def test_a_calm_replay_on_sqlite_and_postgresql(database_url: str, tmp_path: Path):
+    options = SimulateOptions(
+        seed=4, conversations=150, incident=False, database_url=database_url, reset=True
+    )
+    report = run_simulation(options, prepare_database(options))
+    assert report["conversations"] == 150
+    assert report["injected_incident"] is None and report["false_incidents"] == 0
+    assert report["budget"]["exceeded"] == []
+    assert report["coupon_codes_unique"]
