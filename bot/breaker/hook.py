@@ -14,6 +14,7 @@ actions read it; on ``handoff`` Rasa is not called and the conversation is queue
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
@@ -26,6 +27,7 @@ from bot.breaker.events import OUTCOME_EVENT
 from bot.breaker.ledger import IssuedRemedy
 from bot.breaker.recorder import DecisionRecorder, IncidentResponder
 from bot.breaker.signals import SignalBuilder
+from bot.breaker.undelivered import UndeliveredOutcomes
 from bot.breaker.wiring import SqlEscalation
 from bot.gateway.escalation_hook import (
     NO_ESCALATION,
@@ -77,6 +79,7 @@ class BreakerHook:
         self._customers: OrderedDict[str, str | None] = OrderedDict()
         self._customers_lock = threading.Lock()
         self._last_tick = 0.0
+        self.undelivered = UndeliveredOutcomes()
         if system.detector is not None:
             system.sink.add_listener(
                 IncidentResponder(
@@ -89,8 +92,18 @@ class BreakerHook:
             )
 
     async def on_customer_message(self, turn: CustomerTurn) -> EscalationOutcome:
-        """Decide about one customer message (database work off the event loop)."""
-        return await anyio.to_thread.run_sync(self.decide, turn)
+        """Decide about one customer message (database work off the event loop).
+
+        When the gateway stops waiting (its deadline), the decision still completes in its
+        thread; a remedy or handoff it produced is delivered with the next message.
+        """
+        task = asyncio.ensure_future(anyio.to_thread.run_sync(self.decide, turn))
+        try:
+            outcome = await asyncio.shield(task)
+        except asyncio.CancelledError:
+            self.undelivered.keep_when_done(turn.conversation_id, task)
+            raise
+        return self.undelivered.attach(turn.conversation_id, outcome)
 
     async def on_ownership_change(
         self, conversation_id: str, state: OwnershipState, *, reason: str | None = None

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+import time
 from collections.abc import Callable
 from dataclasses import replace
 
 import anyio
+import pytest
 from sqlalchemy import select
 
 from bot.breaker.hook import BreakerHook
@@ -145,3 +148,34 @@ def test_the_async_hook_runs_the_decision_in_a_worker_thread(make_hook: HookFact
         return outcome.action
 
     assert anyio.run(ask) == "none"
+
+
+def test_an_outcome_the_gateway_stopped_waiting_for_comes_with_the_next_message(
+    make_hook: HookFactory,
+):
+    hook = make_hook()
+    assert [o.action for o in converse(hook, "late", CLIMB[:2])] == ["none", "soothe"]
+    decide = hook.decide
+
+    def slow_decide(customer_turn):  # the database is slow this time
+        time.sleep(0.3)
+        return decide(customer_turn)
+
+    async def scenario():
+        hook.decide = slow_decide  # type: ignore[method-assign]
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(0.05):  # the gateway's deadline passes
+                await hook.on_customer_message(turn("late", 2, 0.7, text=WORDS[2]))
+        await asyncio.sleep(0.6)
+        hook.decide = decide  # type: ignore[method-assign]
+        return await hook.on_customer_message(turn("late", 3, 0.2, text="ok"))
+
+    outcome = asyncio.run(scenario())
+    with hook.system.sessions.begin() as session:
+        codes = [row.coupon_code for row in session.scalars(select(RemedyRow))]
+    assert len(codes) == 1 and codes[0]
+    assert outcome.action == "remedy"
+    assert any(codes[0] in message for message in outcome.messages)
+    assert len(hook.undelivered) == 0
+    again = asyncio.run(hook.on_customer_message(turn("late", 4, 0.2, text="ok")))
+    assert not any(codes[0] in message for message in again.messages)  # told once
