@@ -160,6 +160,10 @@ class SignalBuilder:
     def _order(self, order_id: str | None, customer_id: int | None) -> OrderFacts | None:
         if order_id is None or self._shop is None:
             return None
+        if customer_id is None:
+            # An unauthenticated visitor may type anyone's order number: its facts (status,
+            # delay, carrier) would end up in an apology or a handoff reason. Only the number.
+            return OrderFacts(order_id)
         try:
             info = self._shop.get_order(int(order_id), customer_id=customer_id)
         except ShopError as error:

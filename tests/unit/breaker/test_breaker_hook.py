@@ -179,3 +179,14 @@ def test_an_outcome_the_gateway_stopped_waiting_for_comes_with_the_next_message(
     assert len(hook.undelivered) == 0
     again = asyncio.run(hook.on_customer_message(turn("late", 4, 0.2, text="ok")))
     assert not any(codes[0] in message for message in again.messages)  # told once
+
+
+def test_an_anonymous_visitor_never_learns_facts_of_the_order_number_they_typed(
+    make_hook: HookFactory,
+):
+    outcomes = converse(make_hook(), "anonymous", CLIMB, customer_id=None)
+    assert [o.action for o in outcomes][-1] != "none"
+    said = " ".join(m for o in outcomes for m in o.messages)
+    reasons = " ".join(o.handoff_reason or "" for o in outcomes)
+    assert "delayed" not in said and "late" not in said and "days" not in said
+    assert "delayed 6 days" not in reasons
