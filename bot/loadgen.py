@@ -247,3 +247,55 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def _tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) used so far by a process and its live descendants."""
+    total = 0.0
+    try:
+        proc = psutil.Process(pid)
+        for item in [proc, *proc.children(recursive=True)]:
+            with contextlib.suppress(psutil.Error):
+                times = item.cpu_times()
+                total += times.user + times.system
+    except psutil.Error:
+        return 0.0
+    return total
+
+
+def _machine_busy_seconds() -> float:
+    times = psutil.cpu_times()
+    return float(sum(times)) - times.idle - getattr(times, "iowait", 0.0)
+
+
+class CpuAccount:
+    """Who used the CPU during a measurement: the processes under test, the load generator
+    (this process), and everything else on the machine (other people's work).
+
+    Call :meth:`start` before the measurement and :meth:`stop` after it.
+    """
+
+    def __init__(self, pids: Mapping[str, int]) -> None:
+        """Account for ``pids`` (name -> process id, descendants included)."""
+        self.pids = dict(pids)
+        self._start: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
+
+    def _now(self) -> tuple[float, float, float, float]:
+        targets = sum(_tree_cpu_seconds(pid) for pid in self.pids.values())
+        mine = psutil.Process().cpu_times()
+        return time.perf_counter(), _machine_busy_seconds(), targets, mine.user + mine.system
+
+    def start(self) -> None:
+        """Take the starting sample."""
+        self._start = self._now()
+
+    def stop(self) -> dict[str, float]:
+        """Percent of the whole machine (all cores = 100) used by each party since start."""
+        wall, busy, targets, mine = (b - a for a, b in zip(self._start, self._now(), strict=True))
+        capacity = max(wall, 1e-9) * (psutil.cpu_count() or 1) / 100.0
+        return {
+            "machine": round(busy / capacity, 1),
+            "targets": round(targets / capacity, 1),
+            "load_generator": round(mine / capacity, 1),
+            "others": round(max(0.0, busy - targets - mine) / capacity, 1),
+        }

@@ -35,8 +35,9 @@ def ratios(rows: Sequence[LevelFigures]) -> dict[str, dict[str, dict[str, float 
         rows: Figures of every target and level.
 
     Returns:
-        ``{target: {level: {"throughput": x, "p50": y, "p95": z}}}`` for every target but
-        stock Rasa; empty when stock Rasa did not run.
+        ``{target: {level: {"throughput": x, "p50": y, "p95": z, "silent": n}}}`` for every
+        target but stock Rasa (``silent``: answers withheld because a human owned the
+        conversation); empty when stock Rasa did not run.
     """
     stock = {row["level"]: row for row in rows if row["target"] == STOCK}
     out: dict[str, dict[str, dict[str, float | None]]] = {}
@@ -48,6 +49,7 @@ def ratios(rows: Sequence[LevelFigures]) -> dict[str, dict[str, dict[str, float 
             "throughput": _ratio(row["msgs_per_s"], base["msgs_per_s"]),
             "p50": _ratio(row["p50_ms"], base["p50_ms"]),
             "p95": _ratio(row["p95_ms"], base["p95_ms"]),
+            "silent": row["empty_replies"],
         }
     return out
 
@@ -92,6 +94,10 @@ def _fmt(value: float | None, suffix: str = "") -> str:
     return "–" if value is None else f"{value:g}{suffix}"
 
 
+def _cpu(cpu: dict[str, float]) -> str:
+    return f"{cpu['targets']:g} / {cpu['load_generator']:g} / {cpu['others']:g}"
+
+
 def _pairs(values: dict[str, float] | None) -> str:
     return ", ".join(f"{k} {v:g}" for k, v in (values or {}).items()) or "–"
 
@@ -109,21 +115,23 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"{machine.get('load_before', '?')}, after: {machine.get('load_after', '?')}.",
         "",
         "| target | load | msgs | errors | silent | msgs/s | p50 ms | p95 ms | p99 ms "
-        "| RSS MB (peak) |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| RSS MB (peak) | CPU % target / loadgen / others |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in report["results"]:
         rss = ", ".join(f"{name} {mb:g}" for name, mb in row["rss_mb"].items())
         lines.append(
             f"| {row['target']} | {row['label']} | {row['requests']} | {row['errors']} | "
             f"{row['empty_replies']} | {row['msgs_per_s']:g} | {row['p50_ms']:g} | "
-            f"{row['p95_ms']:g} | {row['p99_ms']:g} | {rss} |"
+            f"{row['p95_ms']:g} | {row['p99_ms']:g} | {rss} | {_cpu(row['cpu_percent'])} |"
         )
     lines += [
         "",
         "*errors*: no answer, not the REST format, or the gateway's apology (Rasa or the NLU "
         "failed or was too slow); *silent*: an empty answer — a human owns the conversation "
-        "(calmdesk's circuit breaker handed it off), so that customer starts a new one.",
+        "(calmdesk's circuit breaker handed it off), so that customer starts a new one. "
+        "*CPU %*: share of the whole machine (all cores = 100) used by the target's "
+        "processes, the load generator, and everything else (other work on the machine).",
     ]
     long_rows = [row for row in report["results"] if row["turns"]]
     if long_rows:
@@ -160,10 +168,19 @@ def render_markdown(report: dict[str, Any]) -> str:
         ]
         for target, levels in report["ratios_vs_stock"].items():
             for level, r in levels.items():
+                mark = " †" if level == "long" and r.get("silent") else ""
                 lines.append(
-                    f"| {target} | {level} | {_fmt(r['throughput'], '×')} | "
+                    f"| {target} | {level}{mark} | {_fmt(r['throughput'], '×')} | "
                     f"{_fmt(r['p50'], '×')} | {_fmt(r['p95'], '×')} |"
                 )
+        if any(
+            levels.get("long", {}).get("silent") for levels in report["ratios_vs_stock"].values()
+        ):
+            lines += [
+                "",
+                "† not comparable: calmdesk's circuit breaker handed the endless conversation "
+                "to a human, so that target never had the long conversation stock Rasa had.",
+            ]
         goal = report["goal"]
         lines += [
             "",

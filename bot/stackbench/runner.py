@@ -17,9 +17,15 @@ from dataclasses import dataclass
 from typing import Any, TypedDict
 
 import httpx
-import psutil
 
-from bot.loadgen import LoadResult, RssSampler, TurnContext, TurnOutcome, conversation_loop
+from bot.loadgen import (
+    CpuAccount,
+    LoadResult,
+    RssSampler,
+    TurnContext,
+    TurnOutcome,
+    conversation_loop,
+)
 from bot.stackbench.conversations import ConversationSampler, Turn
 from bot.stackbench.gateway_metrics import snapshot, stage_breakdown
 from bot.stackbench.targets import Target
@@ -99,7 +105,7 @@ class LevelFigures(TypedDict):
     p99_ms: float
     empty_replies: int
     rss_mb: dict[str, float]
-    cpu_percent: float
+    cpu_percent: dict[str, float]
     load_average: list[float]
     turns: dict[str, float | None]
     gateway: dict[str, object]
@@ -116,7 +122,7 @@ def _figures(
     result: LoadResult,
     empty: int,
     rss: RssSampler,
-    cpu: float,
+    cpu: dict[str, float],
     gateway: dict[str, object],
 ) -> LevelFigures:
     summary = result.summary()
@@ -140,7 +146,7 @@ def _figures(
         "p99_ms": float(summary["p99_ms"]),
         "empty_replies": empty,
         "rss_mb": {name: round(mb, 1) for name, mb in rss.peak_mb.items()},
-        "cpu_percent": round(cpu, 1),
+        "cpu_percent": cpu,
         "load_average": [round(x, 2) for x in os.getloadavg()],
         "turns": turns,
         "gateway": gateway,
@@ -193,11 +199,12 @@ def run_level(target: Target, level: Level, script: Script, duration: float) -> 
     sampler.sample()
     sampler.start()
     before = snapshot(target.metrics_url) if target.metrics_url else None
-    psutil.cpu_percent(None)
+    account = CpuAccount(target.pids)
+    account.start()
     try:
         result, empty = asyncio.run(_drive(target, level, script, duration))
     finally:
-        cpu = psutil.cpu_percent(None)
+        cpu = account.stop()
         sampler.halt()
     after = snapshot(target.metrics_url) if target.metrics_url else None
     gateway = stage_breakdown(before, after) if before and after else {}

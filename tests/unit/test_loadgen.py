@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 
 from bot.loadgen import (
+    CpuAccount,
     LoadResult,
     RssSampler,
     TurnContext,
@@ -90,6 +92,19 @@ def test_rss_sampler_sees_this_process() -> None:
     sampler.start()
     sampler.halt()
     assert sampler.peak_mb["me"] >= now["me"] * 0.5
+
+
+def test_cpu_account_attributes_this_process_as_load_generator() -> None:
+    account = CpuAccount({})
+    account.start()
+    deadline = time.perf_counter() + 0.3
+    while time.perf_counter() < deadline:
+        sum(range(1000))
+    shares = account.stop()
+    assert set(shares) == {"machine", "targets", "load_generator", "others"}
+    assert shares["targets"] == 0.0
+    assert shares["load_generator"] > 10.0  # one busy thread on at most a few cores
+    assert shares["machine"] >= shares["load_generator"] - 5.0
 
 
 def test_free_port_is_bindable() -> None:

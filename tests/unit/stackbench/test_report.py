@@ -27,7 +27,7 @@ def row(
         "p99_ms": p95 * 1.5,
         "empty_replies": 0,
         "rss_mb": {"rasa": 1100.0},
-        "cpu_percent": 97.0,
+        "cpu_percent": {"machine": 97.0, "targets": 80.0, "load_generator": 12.0, "others": 5.0},
         "load_average": [2.0, 1.5, 1.0],
         "turns": dict(turns),
         "gateway": {},
@@ -46,7 +46,7 @@ ROWS = [
 def test_ratios_divide_by_stock_at_the_same_level() -> None:
     result = ratios(ROWS)
     assert set(result) == {"calmdesk-rasa", "calmdesk-gateway"}
-    assert result["calmdesk-rasa"]["c1"] == {"throughput": 0.5, "p50": 2.0, "p95": 2.0}
+    assert result["calmdesk-rasa"]["c1"] == {"throughput": 0.5, "p50": 2.0, "p95": 2.0, "silent": 0}
     assert result["calmdesk-rasa"]["c8"]["throughput"] == round(140 / 44, 2)
     assert "c1" not in result["calmdesk-gateway"]
 
@@ -62,6 +62,15 @@ def test_goal_needs_both_throughput_and_p95() -> None:
     slow_tail = ratios([*ROWS[:2], row("x", "c8", 200.0, 10.0, 200.0)])
     assert goal_met(slow_tail["x"]) is False  # p95 0.63x
     assert goal_met({"c1": {"throughput": 9.0, "p50": 0.1, "p95": 0.1}}) is None
+
+
+def test_a_long_conversation_cut_short_by_handoffs_is_marked() -> None:
+    stock = row("stock-rasa", "long", 8.0, 130.0, 220.0)
+    cut = row("calmdesk-gateway", "long", 22.0, 43.0, 80.0)
+    cut["empty_replies"] = 15
+    markdown = render_markdown(build_report([stock, cut], {}, {}))
+    assert "| calmdesk-gateway | long † | 2.75× |" in markdown
+    assert "† not comparable" in markdown
 
 
 def test_report_is_strict_json_with_plain_booleans(tmp_path: Path) -> None:
