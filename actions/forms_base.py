@@ -46,6 +46,9 @@ DIGRESSION_INTENTS = frozenset(
     }
 )
 
+#: Intents whose mid-form handling is a rule (digressions, out of scope) or an exit above.
+ANSWERED_BY_RULES = DIGRESSION_INTENTS | {"out_of_scope"}
+
 _ORDER_ID_CANDIDATE = re.compile(r"#\s*\w+|\b\d{1,12}\b")
 
 STOPPED = "stopped"
@@ -91,6 +94,12 @@ class ShopFormValidation(FormValidationAction, ABC):
             return [SlotSet("flow_status", UNAVAILABLE), SlotSet("requested_slot", None)]
         validated = any(e.get("name") != "requested_slot" for e in events)
         activating = not tracker.get_slot("requested_slot")
+        if not (validated or activating or turn.intent in ANSWERED_BY_RULES):
+            # Nothing usable and no digression rule: without a slot event Rasa would reject the
+            # form and fall back. Bring the customer back; the form asks its question again.
+            turn.say("utter_form_keep_going")
+            nudges = float(tracker.get_slot("form_nudges") or 0) + 1
+            return [*events, SlotSet("form_nudges", nudges)]
         return (turn.customer_events() if validated or activating else []) + events
 
     async def required_slots(

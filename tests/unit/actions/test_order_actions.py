@@ -298,3 +298,29 @@ async def test_when_will_it_arrive_uses_the_customers_only_open_order(
     result = await run(ActionDeliveryTime(), tracker, domain)
     assert result.responses == ["utter_order_status_shipped"]
     assert str(open_orders[0].id) in result.texts[0]
+
+
+async def test_an_unusable_message_mid_form_brings_the_customer_back_instead_of_failing(
+    shop: Shop, domain: dict[str, Any]
+) -> None:
+    tracker = load_tracker(
+        "form_answer",
+        text="WHERE IS MY ORDER?!! I want my money back NOW",
+        intent="track_refund",
+        requested="order_id",
+    )
+    result = await run(ValidateOrderForm(), tracker, domain)
+    assert result.responses == ["utter_form_keep_going"]
+    assert result.slot("form_nudges") == 1  # a slot event, so Rasa does not reject the form
+    assert "flow_status" not in {e.get("name") for e in result.events}  # the form goes on
+
+
+async def test_a_digression_mid_form_is_left_to_its_rule(
+    shop: Shop, domain: dict[str, Any]
+) -> None:
+    tracker = load_tracker(
+        "form_answer", text="which payment methods do you take?", intent="payment_methods"
+    )
+    result = await run(ValidateOrderForm(), tracker, domain)
+    assert result.responses == []
+    assert "form_nudges" not in {e.get("name") for e in result.events}
