@@ -74,7 +74,7 @@ def run_benchmark(settings: Settings, out_dir: Path, duration: float, console: C
     proc = nlu_service(
         port,
         {"CALMDESK_NLU_CACHE_SIZE": "0", "CALMDESK_LOG_LEVEL": "WARNING"},
-        out_dir / "bench-nlu-service.log",
+        settings.path(settings.var_dir) / "logs" / "bench-nlu-service.log",
     )
     with proc:
         proc.wait_healthy(timeout=180)
