@@ -108,7 +108,9 @@ class MessagePipeline:
                 conversation.customer_id = message.customer_id
             turn = TurnWork(latencies={"lock_wait": lock_wait * 1000})
             if conversation.state == "resolved":
-                self._submit_transition(conversation, "bot", "customer", "customer wrote again")
+                self.submit_transition(
+                    conversation, "bot", "customer", reason="customer wrote again"
+                )
             owner = conversation.state
             if owner == "bot":
                 await self._bot_turn(conversation, message, turn, deadline)
@@ -311,18 +313,22 @@ class MessagePipeline:
     ) -> None:
         if conversation.state not in ("bot", "resolved"):
             return
-        self._submit_transition(conversation, "queued", actor, reason, priority or "normal")
+        self.submit_transition(
+            conversation, "queued", actor, reason=reason, priority=priority or "normal"
+        )
         self.metrics.handoffs.labels(actor).inc()
 
-    def _submit_transition(
+    def submit_transition(
         self,
         conversation: ConversationState,
         to: Any,
         actor: str,
+        *,
         reason: str | None = None,
         priority: str | None = None,
         agent_id: int | None = None,
     ) -> None:
+        """Change who owns ``conversation``; log, count and record the transition event."""
         record = conversation.transition(
             to, actor, reason=reason, priority=priority, agent_id=agent_id
         )

@@ -97,20 +97,8 @@ class GatewayServices:
         agent_id: int | None = None,
         priority: str | None = None,
     ) -> None:
-        record = conversation.transition(
-            to, actor, reason=reason, agent_id=agent_id, priority=priority
-        )
-        self.writer.submit(record)
-        self.metrics.transitions.labels(record.from_state, record.to_state).inc()
-        log.info(
-            "gateway.ownership.changed",
-            extra={
-                "conversation_id": conversation.conversation_id,
-                "from": record.from_state,
-                "to": record.to_state,
-                "actor": actor,
-                "reason": reason,
-            },
+        self.pipeline.submit_transition(
+            conversation, to, actor, reason=reason, priority=priority, agent_id=agent_id
         )
 
     async def take(self, conversation_id: str, agent_id: int) -> ConversationState:
