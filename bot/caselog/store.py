@@ -104,26 +104,14 @@ def conversation_history(engine: Engine, conversation_id: str) -> dict[str, Any]
         turns = connection.execute(
             select(Turn.__table__).where(Turn.conversation_id == conversation_id).order_by(Turn.seq)
         ).all()
-        owners = connection.execute(
-            select(OwnershipEvent.__table__)
-            .where(OwnershipEvent.conversation_id == conversation_id)
-            .order_by(OwnershipEvent.id)
-        ).all()
-        escalations = connection.execute(
-            select(EscalationEvent.__table__)
-            .where(EscalationEvent.conversation_id == conversation_id)
-            .order_by(EscalationEvent.id)
-        ).all()
-        outcomes = connection.execute(
-            select(Outcome.__table__)
-            .where(Outcome.conversation_id == conversation_id)
-            .order_by(Outcome.id)
-        ).all()
-        agent_messages = connection.execute(
-            select(AgentMessage.__table__)
-            .where(AgentMessage.conversation_id == conversation_id)
-            .order_by(AgentMessage.id)
-        ).all()
+        owners, escalations, outcomes, agent_messages = (
+            connection.execute(
+                select(model.__table__)
+                .where(model.conversation_id == conversation_id)
+                .order_by(model.id)
+            ).all()
+            for model in (OwnershipEvent, EscalationEvent, Outcome, AgentMessage)
+        )
     return {
         "conversation_id": row.id,
         "channel": row.channel,
