@@ -34,6 +34,9 @@ RUN pip install --no-deps -e .
 
 COPY nlu_data/ nlu_data/
 COPY models/nlu/ models/nlu/
+# The serving graphs (ONNX Runtime; ~110 MB, not in git) are exported from the committed
+# artefact at build time, so the service starts without torch work.
+RUN python -m bot.nlu.onnx_export models/nlu
 
 RUN useradd --system --create-home --uid 10001 calmdesk \
     && mkdir -p /app/var \
