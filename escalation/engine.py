@@ -279,7 +279,12 @@ class EscalationEngine:
             tier=new_tier,
             pressure=pressure.score,
             reason_codes=tuple(draft.codes),
-            reason="; ".join(draft.phrases) or "no escalation drivers",
+            reason="; ".join(draft.phrases)
+            or (
+                f"pressure {pressure.score:.2f} above the {action.value} threshold"
+                if action is not Action.NONE
+                else "no escalation drivers"
+            ),
             priority=priority,
             queue=queue,
             remedy=remedy,

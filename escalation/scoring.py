@@ -22,6 +22,7 @@ from escalation.trajectory import TrajectoryState, latest_rise
 
 RISE_WORTH_NAMING = 0.15
 SUSTAINED_TURNS = 3
+HIGH_ANGER = 0.55  # the NLU's "angry" label starts here
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +102,8 @@ def explain(
         add("anger_rising", f"anger rose {rise.start:.2f}→{rise.end:.2f} over {rise.turns} turns")
     elif rise is not None and rise.amount >= RISE_WORTH_NAMING:
         add("anger_spike", f"anger jumped {rise.start:.2f}→{rise.end:.2f} in one turn")
+    elif trajectory.current_anger >= HIGH_ANGER:
+        add("anger_high", f"anger at {trajectory.current_anger:.2f} ({signal.affect.label})")
     if trajectory.consecutive_negative >= SUSTAINED_TURNS:
         add("sustained_negative", f"{trajectory.consecutive_negative} negative turns in a row")
     order = signal.order

@@ -218,3 +218,15 @@ def test_a_missing_timestamp_is_taken_from_the_clock(
 ):
     system.clock.set(1234.0)
     assert system.engine.decide(make_signal(0.1, timestamp=None)).at == 1234.0
+
+
+def test_a_customer_furious_from_the_start_gets_a_reason_that_names_the_anger(
+    system: InMemoryEscalation, script: Script
+):
+    decisions = script(system, [0.95, 0.95, 0.95, 0.95])
+    acted = [d for d in decisions if d.action is not Action.NONE]
+    assert acted, [d.action for d in decisions]
+    for decision in acted:
+        assert decision.reason != "no escalation drivers"
+    assert "anger_high" in acted[0].reason_codes
+    assert "anger at 0.95 (furious)" in acted[0].reason
