@@ -59,6 +59,7 @@ class Settings(BaseSettings):
 
     # Gateway (bot/gateway; see the README's "Gateway" section).
     gateway_rasa_url: str = ""  # empty: http://127.0.0.1:{rasa_port}
+    gateway_actions_url: str = ""  # health probe of the action server; empty: 127.0.0.1:{port}
     gateway_allowed_origins: str = "http://localhost:8000,http://127.0.0.1:8000"  # comma list; *
     gateway_secret_key: str = ""  # widget-token key; empty: generated once under var_dir
     gateway_backend_key: str = ""  # X-Calmdesk-Backend-Key that may assert metadata.customer_id
@@ -103,6 +104,11 @@ class Settings(BaseSettings):
     def gateway_rasa_base_url(self) -> str:
         """Where the gateway reaches Rasa's REST channel and HTTP API (no trailing slash)."""
         return (self.gateway_rasa_url or f"http://127.0.0.1:{self.rasa_port}").rstrip("/")
+
+    @property
+    def gateway_actions_base_url(self) -> str:
+        """Where the gateway checks the action server's health (no trailing slash)."""
+        return (self.gateway_actions_url or f"http://127.0.0.1:{self.actions_port}").rstrip("/")
 
     @property
     def gateway_origins(self) -> list[str]:

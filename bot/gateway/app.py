@@ -65,7 +65,7 @@ def build_services(
     upstreams = Upstreams(
         settings.nlu_base_url,
         settings.gateway_rasa_base_url,
-        f"http://127.0.0.1:{settings.actions_port}",
+        settings.gateway_actions_base_url,
         nlu_token=settings.nlu_token,
         transport=transport,
     )
