@@ -18,6 +18,13 @@ from bot.nlu.train_data import OUT_OF_SCOPE
 
 RANKING_SIZE = 10
 _SHORTCUT = re.compile(r"^/(?P<intent>[A-Za-z0-9_]+)(?P<entities>\{.*\})?$", re.DOTALL)
+#: A message that is nothing but an order number ("1042", "#1042", "order no. 1042").
+_ORDER_NUMBER_ONLY = re.compile(
+    r"^\s*(?:(?:my\s+)?order\s*(?:number|no\.?|nr\.?|id)?\s*(?:is\s*)?:?\s*)?#?\s*"
+    r"(?P<number>\d+)\s*[.!?]*\s*$",
+    re.IGNORECASE,
+)
+ORDER_NUMBER_INTENT = "track_order"
 _NEUTRAL = Affect(
     anger=0.0, sentiment=0.0, label="calm", emotions={}, cues=[], model_anger=0.0, intensity=0.0
 )
@@ -153,6 +160,9 @@ class NLUPipeline:
                 raw.sentiment,
             )
             entities = [EntityOut(**e.as_rasa()) for e in self.extractor.extract(text, today=today)]
+            known = ORDER_NUMBER_INTENT in self.model.meta.intents
+            if known and _is_order_number_only(text, entities):
+                intent, ranking, oos = _order_number_intent(ranking)
             results.append(
                 ParseResult(
                     text=text,
@@ -164,3 +174,25 @@ class NLUPipeline:
                 )
             )
         return results
+
+
+def _is_order_number_only(text: str, entities: Sequence[EntityOut]) -> bool:
+    match = _ORDER_NUMBER_ONLY.match(text)
+    return match is not None and any(
+        e.entity == "order_id" and str(e.value).lstrip("#") == match.group("number")
+        for e in entities
+    )
+
+
+def _order_number_intent(
+    ranking: list[IntentScore],
+) -> tuple[IntentScore, list[IntentScore], bool]:
+    """A bare order number is a tracking request (a rule, hence confidence 1.0).
+
+    The sentence model sees no words in "1042" and guesses (often ``account_help``); in a form
+    the number answers the form's question whatever the intent, and on its own the customer
+    almost always wants to know where that order is.
+    """
+    intent = IntentScore(name=ORDER_NUMBER_INTENT, confidence=1.0)
+    rest = [score for score in ranking if score.name != ORDER_NUMBER_INTENT]
+    return intent, [intent, *rest[: RANKING_SIZE - 1]], False

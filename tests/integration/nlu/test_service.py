@@ -198,3 +198,18 @@ def test_catalogue_search_bad_input_is_json_422(base_url: str, payload: dict, co
     reply = httpx.post(f"{base_url}/catalogue/search", json=payload, timeout=30)
     assert reply.status_code == 422
     assert reply.json()["error"] == code and reply.json()["reason"]
+
+
+@pytest.mark.parametrize("text", ["1042", "#1042", "order 1042", "my order number is 1042!"])
+def test_a_bare_order_number_is_a_tracking_request(base_url: str, text: str) -> None:
+    result = parse(base_url, text)
+    assert result["intent"] == {"name": "track_order", "confidence": 1.0}
+    assert result["intent_ranking"][0]["name"] == "track_order"
+    assert len({r["name"] for r in result["intent_ranking"]}) == len(result["intent_ranking"])
+    assert [e["value"] for e in result["entities"] if e["entity"] == "order_id"] == ["1042"]
+    assert result["out_of_scope"] is False
+
+
+@pytest.mark.parametrize("text", ["cancel order 1042", "1042 arrived broken!!", "12"])
+def test_the_order_number_rule_leaves_real_sentences_to_the_model(base_url: str, text: str) -> None:
+    assert parse(base_url, text)["intent"]["confidence"] < 1.0
