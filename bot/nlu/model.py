@@ -43,27 +43,44 @@ class RawPrediction:
     sentiment: np.ndarray  # negative, neutral, positive
 
 
-def _torch_forward(
-    directory: Path, meta: artefacts.ModelMeta, threads: int, quantize: bool
-) -> Forward:
-    import torch
-    from transformers import AutoModel, AutoTokenizer
+def load_torch_network(directory: Path, meta: artefacts.ModelMeta) -> Any:
+    """The trained network in eval mode: MiniLM with the adapters merged in, and the heads.
+
+    Args:
+        directory: the artefact directory (``models/nlu``).
+        meta: its metadata (label counts).
+
+    Returns:
+        A :class:`bot.nlu.network.MultiTaskNetwork` (needs torch).
+    """
+    from transformers import AutoModel
 
     from bot.nlu.encoder import model_path
     from bot.nlu.lora import merge_factors
     from bot.nlu.network import MultiTaskNetwork
 
     tensors = artefacts.load_tensors(directory)
-    if threads:
-        torch.set_num_threads(threads)
-    tokenizer = AutoTokenizer.from_pretrained(str(model_path()), local_files_only=True)
     encoder = AutoModel.from_pretrained(str(model_path()), local_files_only=True)
     merge_factors(encoder, {k: v for k, v in tensors.items() if ".lora_" in k})
     network = MultiTaskNetwork(encoder, len(meta.intents), len(meta.emotions))
     network.heads.load_state_dict(
         {k[len("heads.") :]: v for k, v in tensors.items() if k.startswith("heads.")}
     )
-    network.eval()
+    return network.eval()
+
+
+def _torch_forward(
+    directory: Path, meta: artefacts.ModelMeta, threads: int, quantize: bool
+) -> Forward:
+    import torch
+    from transformers import AutoTokenizer
+
+    from bot.nlu.encoder import model_path
+
+    if threads:
+        torch.set_num_threads(threads)
+    tokenizer = AutoTokenizer.from_pretrained(str(model_path()), local_files_only=True)
+    network = load_torch_network(directory, meta)
     if quantize:
         network.encoder = _quantized(network.encoder)
     lock = threading.Lock()

@@ -119,21 +119,14 @@ def export(model_dir: Path) -> Path:
     from transformers import AutoModel
 
     from bot.nlu.encoder import model_path
-    from bot.nlu.lora import merge_factors
-    from bot.nlu.network import MultiTaskNetwork
+    from bot.nlu.model import load_torch_network
 
     meta = artefacts.load_meta(model_dir)
-    tensors = artefacts.load_tensors(model_dir)
     out = onnx_dir(model_dir)
     out.mkdir(parents=True, exist_ok=True)
     (out / STAMP_FILE).unlink(missing_ok=True)
 
-    encoder = AutoModel.from_pretrained(str(model_path()), local_files_only=True)
-    merge_factors(encoder, {k: v for k, v in tensors.items() if ".lora_" in k})
-    network = MultiTaskNetwork(encoder, len(meta.intents), len(meta.emotions))
-    network.heads.load_state_dict(
-        {k[len("heads.") :]: v for k, v in tensors.items() if k.startswith("heads.")}
-    )
+    network = load_torch_network(model_dir, meta)
 
     class Heads(torch.nn.Module):
         def __init__(self) -> None:
