@@ -8,14 +8,15 @@ above :data:`MIN_SCORE` answers; a product answer adds its price and stock from 
 from __future__ import annotations
 
 import logging
-from typing import Literal
 
 import httpx
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 from rasa_sdk.events import EventType
 
 from actions.context import ShopAction, Turn, money
 from actions.store import shop_store
+from bot.nlu.schemas import SearchRequest, SearchResponse
+from bot.nlu.schemas import SearchResultOut as SearchHit
 from bot.shop.errors import ProductNotFound
 
 logger = logging.getLogger("calmdesk.actions.products")
@@ -25,30 +26,6 @@ SEARCH_LIMIT = 3
 MIN_SCORE = 0.45
 #: A second result this close to the best one is mentioned too.
 RUNNER_UP_GAP = 0.03
-
-
-class SearchRequest(BaseModel):
-    """Body of ``POST /catalogue/search``."""
-
-    query: str
-    limit: int = SEARCH_LIMIT
-
-
-class SearchHit(BaseModel):
-    """One product or FAQ entry found."""
-
-    kind: Literal["product", "faq"]
-    id: str
-    title: str
-    text: str
-    score: float
-
-
-class SearchResponse(BaseModel):
-    """Answer of ``POST /catalogue/search``."""
-
-    query: str
-    results: list[SearchHit]
 
 
 class CatalogueSearchError(Exception):
@@ -81,8 +58,8 @@ class CatalogueSearch:
         Raises:
             CatalogueSearchError: Unreachable, timed out, non-200, or malformed answer.
         """
-        body = SearchRequest(query=query[:1000], limit=limit).model_dump()
         try:
+            body = SearchRequest(query=query[:1000], limit=limit).model_dump()
             async with httpx.AsyncClient(
                 transport=self._transport, timeout=self._timeout
             ) as client:
