@@ -10,7 +10,7 @@ from pydantic import BaseModel, ValidationError
 
 from bot.caselog import store
 from bot.gateway.auth import AgentAuth, bearer_token
-from bot.gateway.errors import InvalidRequest, NotFound, Unauthorized
+from bot.gateway.errors import InvalidRequest, Unauthorized
 from bot.gateway.schemas import AgentText, HandBack, LoginRequest, RelabelRequest, Resolve
 from bot.gateway.security import read_limited_body
 from bot.gateway.services import GatewayServices
@@ -66,13 +66,7 @@ def build_agent_router(services: GatewayServices, auth: AgentAuth) -> APIRouter:
     @router.get("/conversations/{conversation_id}")
     async def conversation(conversation_id: str, request: Request) -> JsonBytes:
         await auth.require(request)
-        await services.writer.flush()
-        found = await asyncio.to_thread(
-            store.conversation_history, services.engine, conversation_id
-        )
-        if found is None:
-            raise NotFound(f"no conversation {conversation_id!r}")
-        return JsonBytes(found)
+        return JsonBytes(await services.history(conversation_id))
 
     @router.post("/conversations/{conversation_id}/take")
     async def take(conversation_id: str, request: Request) -> dict[str, Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from typing import Any
 
@@ -10,11 +9,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 
-from bot.caselog import store
 from bot.gateway.auth import AgentAuth, is_backend
 from bot.gateway.errors import (
     InvalidRequest,
-    NotFound,
     Unauthorized,
 )
 from bot.gateway.hot_paths import rest_webhook
@@ -58,13 +55,7 @@ def build_rest_router(services: GatewayServices, auth: AgentAuth) -> APIRouter:
     @router.get("/api/conversations/{conversation_id}/history")
     async def history(conversation_id: str, request: Request) -> JsonBytes:
         await auth.require_conversation(request, conversation_id)
-        await services.writer.flush()
-        found = await asyncio.to_thread(
-            store.conversation_history, services.engine, conversation_id
-        )
-        if found is None:
-            raise NotFound(f"no conversation {conversation_id!r}")
-        return JsonBytes(found)
+        return JsonBytes(await services.history(conversation_id))
 
     @router.get("/api/conversations/{conversation_id}/messages")
     async def messages(

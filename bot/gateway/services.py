@@ -147,14 +147,23 @@ class GatewayServices:
         self._rasa_event_later(conversation_id, "resume")
         await self.hook.on_ownership_change(conversation_id, "resolved", reason=outcome)
 
+    async def history(self, conversation_id: str) -> dict[str, Any]:
+        """A conversation's full case-log history, pending records included.
+
+        Raises:
+            NotFound: no such conversation.
+        """
+        await self.writer.flush()
+        found = await asyncio.to_thread(store.conversation_history, self.engine, conversation_id)
+        if found is None:
+            raise NotFound(f"no conversation {conversation_id!r}")
+        return found
+
     async def relabel(
         self, conversation_id: str, agent_id: int, turn_seq: int, intent: str, note: str | None
     ) -> None:
         """Record an agent's intent correction for a turn."""
-        await self.writer.flush()
-        history = await asyncio.to_thread(store.conversation_history, self.engine, conversation_id)
-        if history is None:
-            raise NotFound(f"no conversation {conversation_id!r}")
+        history = await self.history(conversation_id)
         turns = {t["seq"]: t for t in history["turns"]}
         if turn_seq not in turns:
             raise NotFound(f"conversation {conversation_id!r} has no turn {turn_seq}")
