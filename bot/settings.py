@@ -31,8 +31,9 @@ class Settings(BaseSettings):
     reports_dir: Path = Path("reports")
     rasa_project_dir: Path = Path("bot/assistant")
     rasa_venv: Path = Path(".venv-rasa")
-    # Start Rasa with its action-response JSON schema compiled once (bot/rasa_runtime/rasa_boot.py).
-    rasa_precompiled_validator: bool = True
+    # Start Rasa through bot/rasa_runtime/rasa_boot.py with its speed-ups (compiled action-response
+    # schema, event types from a dict, keep-alive to the action server); false runs plain rasa.
+    rasa_speedups: bool = True
 
     # Stores.
     database_url: str = ""  # empty: SQLite file under var_dir
@@ -52,6 +53,8 @@ class Settings(BaseSettings):
     nlu_max_body_bytes: int = Field(64 * 1024, ge=1024)
     nlu_max_batch: int = Field(64, ge=1)
     nlu_cache_size: int = Field(4096, ge=0)
+    # Batches the NLU model may run at once (threads; ONNX Runtime releases the GIL).
+    nlu_model_workers: int = Field(2, ge=1)
     nlu_token: str = ""  # when set, /model/parse requires ?token= or {"token": ...}
     torch_threads: int = Field(1, ge=0)  # 0: torch default (one per core)
     nlu_backend: Literal["onnx", "torch"] = "onnx"  # onnx: ONNX Runtime, no torch at serving

@@ -143,8 +143,9 @@ def rasa_run_command(
             and ``*`` would let any web page drive the local HTTP API.
         environ: Environment to start from (default: ``os.environ``).
 
-    Rasa starts through :mod:`bot.rasa_runtime.rasa_boot` (the action-response schema compiled
-    once: custom actions ~4x faster) unless ``settings.rasa_precompiled_validator`` is off.
+    Rasa starts through :mod:`bot.rasa_runtime.rasa_boot` (its speed-ups: the action-response
+    schema compiled once, event types from a dict, keep-alive to the action server) unless
+    ``settings.rasa_speedups`` is off.
 
     Returns:
         ``(argv, env)`` where ``env`` is the complete environment for the child.
@@ -154,7 +155,7 @@ def rasa_run_command(
     """
     base = os.environ if environ is None else environ
     project = settings.path(settings.rasa_project_dir)
-    if settings.rasa_precompiled_validator:
+    if settings.rasa_speedups:
         launcher = [str(rasa_python(settings)), str(RASA_BOOT)]
     else:
         launcher = [str(rasa_executable(settings))]

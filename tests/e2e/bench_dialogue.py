@@ -100,7 +100,7 @@ def main() -> None:
     fast = "--stock-rasa" not in sys.argv[1:]
     with (
         tempfile.TemporaryDirectory() as tmp,
-        dialogue_stack(settings, Path(tmp), precompiled_validator=fast) as stack,
+        dialogue_stack(settings, Path(tmp), speedups=fast) as stack,
     ):
         report = asyncio.run(_run(stack))
     report["rasa"] = "precompiled action-response validator" if fast else "stock"

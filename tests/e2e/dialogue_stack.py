@@ -101,17 +101,17 @@ class Conversation:
 
 @contextlib.contextmanager
 def dialogue_stack(
-    settings: Settings, tmp: Path, *, precompiled_validator: bool = True
+    settings: Settings, tmp: Path, *, speedups: bool = True
 ) -> Iterator[DialogueStack]:
     """Seed a shop in ``tmp`` and run NLU, actions and Rasa until the block ends.
 
     Args:
         settings: calmdesk settings.
         tmp: Folder for the shop database.
-        precompiled_validator: Start Rasa through ``bot/rasa_runtime/rasa_boot.py`` (the
+        speedups: Start Rasa through ``bot/rasa_runtime/rasa_boot.py`` (the
             product's default); ``False`` runs stock ``rasa`` for comparison.
     """
-    settings = settings.model_copy(update={"rasa_precompiled_validator": precompiled_validator})
+    settings = settings.model_copy(update={"rasa_speedups": speedups})
     database_url = seeded_shop(tmp)
     engine = make_engine(database_url)
     sessions = session_factory(engine)

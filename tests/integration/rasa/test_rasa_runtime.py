@@ -191,7 +191,7 @@ def test_run_command_binds_loopback_and_sets_every_endpoint_variable(settings: S
     argv, _ = rasa_run_command(settings, model, 1, "http://x", enable_api=False)
     assert "--enable-api" not in argv
 
-    stock = settings.model_copy(update={"rasa_precompiled_validator": False})
+    stock = settings.model_copy(update={"rasa_speedups": False})
     argv, _ = rasa_run_command(stock, model, 1, "http://x")
     assert argv[:2] == [str(rasa_executable(settings)), "run"]
 
@@ -339,7 +339,7 @@ def outcome(case):
     except jsonschema.ValidationError as error:
         return "invalid:" + error.message
 stock = [outcome(case) for case in cases]
-runpy.run_path(sys.argv[1], run_name="calmdesk_boot")["install"]()
+runpy.run_path(sys.argv[1], run_name="calmdesk_boot")["install_validator"]()
 patched_function = jsonschema.validate.__name__ == "validate" and jsonschema.validate.__module__
 compiled = [outcome(case) for case in cases]
 try:
@@ -371,3 +371,133 @@ def test_rasa_boot_validator_matches_stock_validation() -> None:
     assert all(value.startswith("invalid:") for value in result["stock"][2:])
     assert result["other"] == "invalid"
     assert result["module"] != "jsonschema.validators"  # the boot's function is installed
+
+
+# Runs in the real Rasa environment: with the dict lookup installed, Event.resolve_by_type
+# answers every known type name, "topic", a default and an unknown name exactly as the stock
+# subclass walk does, and a tracker deserialises to the same events.
+EVENT_TYPES_CHECK = """
+import json, runpy, sys
+from rasa.shared.core.events import Event, UserUttered
+from rasa.shared.utils.common import all_subclasses
+names = sorted({cls.type_name for cls in all_subclasses(Event)})
+def answers():
+    out = {}
+    for name in [*names, "topic", "no_such_event"]:
+        try:
+            found = Event.resolve_by_type(name)
+            out[name] = None if found is None else found.__qualname__
+        except ValueError as error:
+            out[name] = "ValueError: " + str(error)
+    out["default"] = Event.resolve_by_type("no_such_event", UserUttered).__qualname__
+    return out
+events = [{"event": "user", "text": "hi", "parse_data": {"intent": {"name": "greet"}}},
+          {"event": "action", "name": "utter_greet"}, {"event": "slot", "name": "a", "value": 1},
+          {"event": "active_loop", "name": "return_form"}, {"event": "bot", "text": "hello"}]
+def parsed():
+    out = []
+    for e in events:
+        event = Event.from_parameters(e)
+        fields = {k: v for k, v in event.as_dict().items() if k != "timestamp"}
+        out.append([type(event).__qualname__, fields])
+    return out
+stock, stock_events = answers(), parsed()
+runpy.run_path(sys.argv[1], run_name="calmdesk_boot")["install_event_types"]()
+patched, patched_events = answers(), parsed()
+print(json.dumps({"stock": stock, "patched": patched, "stock_events": stock_events,
+                  "patched_events": patched_events, "names": len(names),
+                  "installed": Event.resolve_by_type.__module__}))
+"""
+
+
+def test_rasa_boot_event_types_match_the_subclass_walk() -> None:
+    settings = get_settings()
+    try:
+        python = rasa_python(settings)
+    except RasaNotInstalledError as exc:
+        pytest.skip(f"Rasa environment missing: {exc}")
+    done = subprocess.run(
+        [str(python), "-c", EVENT_TYPES_CHECK, str(RASA_BOOT)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["names"] > 20
+    assert result["patched"] == result["stock"]
+    assert result["stock"]["no_such_event"].startswith("ValueError")
+    assert result["stock"]["topic"] is None
+    assert result["patched_events"] == result["stock_events"]
+    assert result["installed"] != "rasa.shared.core.events"  # the boot's function is installed
+
+
+# Runs in the real Rasa environment against a real HTTP server (aiohttp): with keep-alive
+# installed, EndpointConfig.request returns the same JSON, None for non-JSON, raises the same
+# ClientResponseError for a 4xx, sends the token parameter and headers, and reuses one
+# connection for consecutive calls (stock: one connection per call).
+KEEPALIVE_CHECK = """
+import asyncio, json, runpy, sys
+from aiohttp import web
+from rasa.utils.endpoints import ClientResponseError, EndpointConfig
+peers = set()
+async def echo(request):
+    peers.add(request.transport.get_extra_info("peername"))
+    if request.path == "/bad":
+        return web.json_response({"error": "bad"}, status=422)
+    if request.path == "/text":
+        return web.Response(text="plain")
+    body = await request.json()
+    return web.json_response({"body": body, "token": request.query.get("token"),
+                              "header": request.headers.get("X-Calm")})
+async def calls():
+    peers.clear()
+    endpoint = EndpointConfig(URL, token="s3cret", headers={"X-Calm": "yes"})
+    out = []
+    for _ in range(3):
+        out.append(await endpoint.request(json={"n": 1}, subpath="/webhook"))
+    out.append(await endpoint.request(json={}, subpath="/text"))
+    try:
+        await endpoint.request(json={}, subpath="/bad")
+    except ClientResponseError as error:
+        out.append(["ClientResponseError", error.status, error.text.decode()])
+    return out, len(peers)
+async def main():
+    global URL
+    app = web.Application()
+    app.router.add_route("POST", "/{tail:.*}", echo)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    URL = "http://127.0.0.1:%d" % site._server.sockets[0].getsockname()[1]
+    stock = await calls()
+    runpy.run_path(sys.argv[1], run_name="calmdesk_boot")["install_keepalive"]()
+    patched = await calls()
+    await runner.cleanup()
+    print(json.dumps({"stock": stock[0], "stock_connections": stock[1],
+                      "patched": patched[0], "patched_connections": patched[1]}))
+asyncio.run(main())
+"""
+
+
+def test_rasa_boot_keepalive_requests_match_stock() -> None:
+    settings = get_settings()
+    try:
+        python = rasa_python(settings)
+    except RasaNotInstalledError as exc:
+        pytest.skip(f"Rasa environment missing: {exc}")
+    done = subprocess.run(
+        [str(python), "-c", KEEPALIVE_CHECK, str(RASA_BOOT)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["patched"] == result["stock"]
+    assert result["stock"][0] == {"body": {"n": 1}, "token": "s3cret", "header": "yes"}
+    assert result["stock"][3] is None
+    assert result["stock"][4][:2] == ["ClientResponseError", 422]
+    assert result["stock_connections"] == 5  # stock: a new connection per call
+    assert result["patched_connections"] == 1  # keep-alive: one connection for all five
