@@ -133,6 +133,18 @@ def render_markdown(report: dict[str, Any]) -> str:
         "*CPU %*: share of the whole machine (all cores = 100) used by the target's "
         "processes, the load generator, and everything else (other work on the machine).",
     ]
+    costed = [row for row in report["results"] if row.get("cpu_ms_per_msg")]
+    if costed:
+        lines += [
+            "",
+            "CPU cost per message (ms of CPU time, user + system, per answered message; "
+            "each process with its children): what limits throughput on a CPU-bound machine.",
+            "",
+            "| target | load | CPU ms per message |",
+            "|---|---|---|",
+        ]
+        for row in costed:
+            lines.append(f"| {row['target']} | {row['label']} | {_pairs(row['cpu_ms_per_msg'])} |")
     long_rows = [row for row in report["results"] if row["turns"]]
     if long_rows:
         lines += ["", "Endless conversation (1 sender): p50 of turns 1–5 vs turns 46–55.", ""]

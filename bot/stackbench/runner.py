@@ -106,6 +106,7 @@ class LevelFigures(TypedDict):
     empty_replies: int
     rss_mb: dict[str, float]
     cpu_percent: dict[str, float]
+    cpu_ms_per_msg: dict[str, float]
     load_average: list[float]
     turns: dict[str, float | None]
     gateway: dict[str, object]
@@ -116,6 +117,14 @@ def _number(value: float) -> float | None:
     return None if math.isnan(value) else round(value, 2)
 
 
+def cpu_per_message(process_seconds: dict[str, float], messages: int) -> dict[str, float]:
+    """CPU milliseconds each process spent per answered message (and their ``total``)."""
+    if messages <= 0:
+        return {}
+    costs = {name: round(s * 1000 / messages, 2) for name, s in process_seconds.items()}
+    return {**costs, "total": round(sum(process_seconds.values()) * 1000 / messages, 2)}
+
+
 def _figures(
     target: Target,
     level: Level,
@@ -123,6 +132,7 @@ def _figures(
     empty: int,
     rss: RssSampler,
     cpu: dict[str, float],
+    process_seconds: dict[str, float],
     gateway: dict[str, object],
 ) -> LevelFigures:
     summary = result.summary()
@@ -147,6 +157,7 @@ def _figures(
         "empty_replies": empty,
         "rss_mb": {name: round(mb, 1) for name, mb in rss.peak_mb.items()},
         "cpu_percent": cpu,
+        "cpu_ms_per_msg": cpu_per_message(process_seconds, int(summary["requests"])),
         "load_average": [round(x, 2) for x in os.getloadavg()],
         "turns": turns,
         "gateway": gateway,
@@ -208,7 +219,7 @@ def run_level(target: Target, level: Level, script: Script, duration: float) -> 
         sampler.halt()
     after = snapshot(target.metrics_url) if target.metrics_url else None
     gateway = stage_breakdown(before, after) if before and after else {}
-    return _figures(target, level, result, empty, sampler, cpu, gateway)
+    return _figures(target, level, result, empty, sampler, cpu, account.process_seconds, gateway)
 
 
 def run_target(

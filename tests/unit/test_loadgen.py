@@ -110,3 +110,14 @@ def test_cpu_account_attributes_this_process_as_load_generator() -> None:
 def test_free_port_is_bindable() -> None:
     port = free_port()
     assert 1024 <= port <= 65535
+
+
+def test_cpu_account_gives_each_target_process_its_cpu_seconds() -> None:
+    account = CpuAccount({"me": os.getpid()})
+    account.start()
+    deadline = time.perf_counter() + 0.3
+    while time.perf_counter() < deadline:
+        sum(range(1000))
+    account.stop()
+    assert set(account.process_seconds) == {"me"}
+    assert 0.1 <= account.process_seconds["me"] <= 1.0

@@ -7,7 +7,7 @@ import math
 from pathlib import Path
 
 from bot.stackbench.report import build_report, goal_met, ratios, render_markdown, write_reports
-from bot.stackbench.runner import LevelFigures, is_rest_answer
+from bot.stackbench.runner import LevelFigures, cpu_per_message, is_rest_answer
 
 
 def row(
@@ -28,6 +28,7 @@ def row(
         "empty_replies": 0,
         "rss_mb": {"rasa": 1100.0},
         "cpu_percent": {"machine": 97.0, "targets": 80.0, "load_generator": 12.0, "others": 5.0},
+        "cpu_ms_per_msg": {"rasa": 12.5, "total": 12.5},
         "load_average": [2.0, 1.5, 1.0],
         "turns": dict(turns),
         "gateway": {},
@@ -100,3 +101,15 @@ def test_rest_answer_shape() -> None:
     assert is_rest_answer([{"recipient_id": "a", "text": "hi"}])
     assert not is_rest_answer({"recipient_id": "a"})
     assert not is_rest_answer([{"text": "no recipient"}])
+
+
+def test_cpu_cost_per_message_divides_each_process_and_the_total() -> None:
+    costs = cpu_per_message({"nlu": 0.5, "rasa": 1.5}, 100)
+    assert costs == {"nlu": 5.0, "rasa": 15.0, "total": 20.0}
+    assert cpu_per_message({"nlu": 0.5}, 0) == {}
+
+
+def test_markdown_has_the_cpu_cost_table() -> None:
+    markdown = render_markdown(build_report(ROWS, {}, {}))
+    assert "CPU cost per message" in markdown
+    assert "| stock-rasa | c8 label | rasa 12.5, total 12.5 |" in markdown
