@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.breaker.ledger import parse_reservation_id
 from bot.breaker.models import EffectRow, EventRow, IncidentRow, RemedyRow
+from bot.breaker.write_behind import WriteBehind
 from escalation.decision import Event, JsonValue
 from escalation.effects import EFFECT_EVENT
 from escalation.events import EVENT_REMEDY_ISSUED
@@ -42,15 +43,18 @@ class SqlEventSink:
     Args:
         sessions: Sessions on the breaker's engine.
         listeners: Called with every event after it is stored (errors are logged).
+        writer: Queue the rows here (committed in batches) instead of one transaction each.
     """
 
     def __init__(
         self,
         sessions: sessionmaker[Session],
         listeners: tuple[Callable[[Event], None], ...] = (),
+        writer: WriteBehind | None = None,
     ) -> None:
         self._sessions = sessions
         self._listeners = list(listeners)
+        self._writer = writer
 
     def add_listener(self, listener: Callable[[Event], None]) -> None:
         """Also send every later event to ``listener``."""
@@ -58,11 +62,14 @@ class SqlEventSink:
 
     def emit(self, event: Event) -> None:
         """Store one event (never raises)."""
-        try:
-            with self._sessions.begin() as session:
-                self._store(session, event)
-        except SQLAlchemyError:
-            log.exception("breaker.event.failed", extra={"event": event.name})
+        if self._writer is not None:
+            self._writer.submit(lambda session: self._store(session, event))
+        else:
+            try:
+                with self._sessions.begin() as session:
+                    self._store(session, event)
+            except SQLAlchemyError:
+                log.exception("breaker.event.failed", extra={"event": event.name})
         for listener in self._listeners:
             try:
                 listener(event)

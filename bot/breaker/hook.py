@@ -75,7 +75,9 @@ class BreakerHook:
     def __init__(self, system: SqlEscalation, signals: SignalBuilder) -> None:
         self.system = system
         self.signals = signals
-        self.recorder = DecisionRecorder(system.sessions, system.engine.policy.incidents)
+        self.recorder = DecisionRecorder(
+            system.sessions, system.engine.policy.incidents, system.writer
+        )
         self._customers: OrderedDict[str, str | None] = OrderedDict()
         self._customers_lock = threading.Lock()
         self._last_tick = 0.0
@@ -110,6 +112,10 @@ class BreakerHook:
     ) -> None:
         """Hand-back resumes deciding; resolve closes the conversation's effect records."""
         await anyio.to_thread.run_sync(self.ownership_changed, conversation_id, state, reason)
+
+    async def close(self) -> None:
+        """Commit the queued bookkeeping writes and release the database."""
+        await anyio.to_thread.run_sync(self.system.dispose)
 
     def decide(self, turn: CustomerTurn) -> EscalationOutcome:
         """The synchronous decision (what :meth:`on_customer_message` runs in a thread)."""

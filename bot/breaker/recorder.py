@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.breaker.errors import LedgerError
 from bot.breaker.models import DecisionRow
+from bot.breaker.write_behind import WriteBehind
 from escalation.budget import BudgetCaps, ReservationRequest
 from escalation.causes import cause_keys
 from escalation.decision import Decision, Event, JsonValue, RemedyKind
@@ -37,31 +38,40 @@ class DecisionRecorder:
     Args:
         sessions: Sessions on the breaker's engine.
         policy: The ``incidents:`` policy (for cause keys).
+        writer: Queue the rows here (committed in batches) instead of one transaction each.
     """
 
-    def __init__(self, sessions: sessionmaker[Session], policy: IncidentPolicy) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        policy: IncidentPolicy,
+        writer: WriteBehind | None = None,
+    ) -> None:
         self._sessions = sessions
         self._policy = policy
+        self._writer = writer
 
     def record(self, signal: TurnSignal, decision: Decision, topic: str | None = None) -> None:
         """Store the decision for ``signal`` (logged, never raised, on database trouble)."""
+        row = DecisionRow(
+            conversation_id=signal.conversation_id,
+            message_id=signal.message_id,
+            customer_id=signal.customer_id,
+            cause_key=primary_cause_key(signal, self._policy, topic),
+            order_id=signal.order_id,
+            at=decision.at,
+            anger=signal.affect.anger,
+            pressure=decision.pressure,
+            action=decision.action.value,
+            tier=int(decision.tier),
+            incident_id=decision.incident_id,
+        )
+        if self._writer is not None:
+            self._writer.submit(lambda session: session.add(row))
+            return
         try:
             with self._sessions.begin() as session:
-                session.add(
-                    DecisionRow(
-                        conversation_id=signal.conversation_id,
-                        message_id=signal.message_id,
-                        customer_id=signal.customer_id,
-                        cause_key=primary_cause_key(signal, self._policy, topic),
-                        order_id=signal.order_id,
-                        at=decision.at,
-                        anger=signal.affect.anger,
-                        pressure=decision.pressure,
-                        action=decision.action.value,
-                        tier=int(decision.tier),
-                        incident_id=decision.incident_id,
-                    )
-                )
+                session.add(row)
         except SQLAlchemyError:
             log.exception("breaker.decision.record_failed")
 

@@ -29,20 +29,30 @@ class SqlStateStore:
 
     def save(self, state: ConversationState) -> None:
         """Store ``state``, replacing the previous one."""
-        text = encode_state(state)
         with self._sessions.begin() as session:
-            row = session.get(ConversationStateRow, state.conversation_id)
-            if row is None:
-                session.add(ConversationStateRow(conversation_id=state.conversation_id, state=text))
-            else:
-                row.state = text
-                row.updated_at = utcnow()
+            self.write(session, state)
 
     def delete(self, conversation_id: str) -> None:
         """Forget a conversation (no error if unknown)."""
         with self._sessions.begin() as session:
-            session.execute(
-                delete(ConversationStateRow).where(
-                    ConversationStateRow.conversation_id == conversation_id
-                )
+            self.remove(session, conversation_id)
+
+    @staticmethod
+    def write(session: Session, state: ConversationState) -> None:
+        """Insert or replace ``state``'s row inside ``session``'s transaction."""
+        text = encode_state(state)
+        row = session.get(ConversationStateRow, state.conversation_id)
+        if row is None:
+            session.add(ConversationStateRow(conversation_id=state.conversation_id, state=text))
+        else:
+            row.state = text
+            row.updated_at = utcnow()
+
+    @staticmethod
+    def remove(session: Session, conversation_id: str) -> None:
+        """Delete the conversation's row inside ``session``'s transaction."""
+        session.execute(
+            delete(ConversationStateRow).where(
+                ConversationStateRow.conversation_id == conversation_id
             )
+        )

@@ -13,6 +13,7 @@ from bot.breaker.database import breaker_engine, breaker_sessions
 from bot.breaker.events import SqlEventSink
 from bot.breaker.ledger import SqlRemedyLedger
 from bot.breaker.state_store import SqlStateStore
+from bot.breaker.write_behind import CachedStateStore, WriteBehind
 from bot.gateway.escalation_hook import EscalationHook, NoEscalation
 from bot.settings import Settings
 from escalation.decision import Event
@@ -29,15 +30,23 @@ class SqlEscalation:
     """An engine on the SQL adapters, with its parts exposed (hook, simulate, reports, tests)."""
 
     engine: EscalationEngine
-    store: SqlStateStore
+    store: SqlStateStore | CachedStateStore
     ledger: SqlRemedyLedger
     sink: SqlEventSink
     sessions: sessionmaker[Session]
     db: Engine
     detector: IncidentDetector | None
+    writer: WriteBehind | None = None
+
+    def flush(self) -> None:
+        """Wait until queued bookkeeping writes are committed (no-op without write-behind)."""
+        if self.writer is not None:
+            self.writer.flush()
 
     def dispose(self) -> None:
-        """Close the database connections."""
+        """Commit queued writes, then close the database connections."""
+        if self.writer is not None:
+            self.writer.close()
         self.db.dispose()
 
 
@@ -49,6 +58,7 @@ def sql_escalation(
     incidents: bool = True,
     listeners: tuple[Callable[[Event], None], ...] = (),
     actor: str = "circuit-breaker",
+    write_behind: bool = False,
     **engine_kwargs: object,
 ) -> SqlEscalation:
     """Build an engine whose state, ledger and events live in the (migrated) database at ``url``.
@@ -60,13 +70,18 @@ def sql_escalation(
         incidents: Whether to attach an incident detector (in memory, process-wide).
         listeners: Extra receivers of every event (console fan-out).
         actor: Recorded in the remedy audit trail as the issuer.
+        write_behind: Keep conversation states in memory and commit states, decision rows and
+            events in batches from a background thread (:mod:`bot.breaker.write_behind`), as
+            the gateway does; the ledger stays synchronous either way.
         **engine_kwargs: Passed to :func:`bot.breaker.database.breaker_engine`.
     """
     policy = policy or default_policy()
     db = breaker_engine(url, **engine_kwargs)
     sessions = breaker_sessions(db)
-    store, ledger = SqlStateStore(sessions), SqlRemedyLedger(sessions, actor=actor)
-    sink = SqlEventSink(sessions, listeners)
+    sql_store, ledger = SqlStateStore(sessions), SqlRemedyLedger(sessions, actor=actor)
+    writer = WriteBehind(sessions) if write_behind else None
+    store = sql_store if writer is None else CachedStateStore(sql_store, writer)
+    sink = SqlEventSink(sessions, listeners, writer)
     detector = IncidentDetector(policy.incidents) if incidents else None
     engine = EscalationEngine(
         policy,
@@ -76,7 +91,7 @@ def sql_escalation(
         clock=clock or SystemClock(),
         incidents=detector,
     )
-    return SqlEscalation(engine, store, ledger, sink, sessions, db, detector)
+    return SqlEscalation(engine, store, ledger, sink, sessions, db, detector, writer)
 
 
 def build_breaker_hook(settings: Settings) -> EscalationHook:
@@ -98,6 +113,6 @@ def build_breaker_hook(settings: Settings) -> EscalationHook:
     policy_path = settings.path(Path(settings.breaker_policy)) if settings.breaker_policy else None
     policy = load_policy(policy_path)
     url = settings.sqlalchemy_url
-    system = sql_escalation(url, policy)
+    system = sql_escalation(url, policy, write_behind=True)
     shop = SqlShopStore(session_factory(make_engine(url)))
     return BreakerHook(system, SignalBuilder(shop, system.sessions))

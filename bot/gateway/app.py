@@ -130,6 +130,7 @@ def create_app(
             yield
         finally:
             await services.pipeline.late.drain()
+            await services.hook.close()
             try:
                 await asyncio.wait_for(services.writer.close(), SHUTDOWN_FLUSH_TIMEOUT_S)
             except TimeoutError:

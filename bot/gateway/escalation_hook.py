@@ -84,6 +84,10 @@ class EscalationHook(Protocol):
         """Learn that a conversation changed hands (hand-back, resolve) to reset its state."""
         ...
 
+    async def close(self) -> None:
+        """Finish queued work (the gateway is shutting down)."""
+        ...
+
 
 class NoEscalation:
     """The hook that never intervenes: the default until the breaker is wired in."""
@@ -96,3 +100,6 @@ class NoEscalation:
         self, conversation_id: str, state: OwnershipState, *, reason: str | None = None
     ) -> None:
         """Do nothing."""
+
+    async def close(self) -> None:
+        """Nothing to finish."""

@@ -37,14 +37,20 @@ def database_url(template_db: Path, tmp_path: Path) -> str:
     return f"sqlite:///{copy}"
 
 
-@pytest.fixture
-def make_hook(database_url: str) -> Iterator[Callable[..., BreakerHook]]:
-    """Builds hooks on the test database (optionally with another policy)."""
+@pytest.fixture(params=["sql", "write-behind"])
+def make_hook(
+    database_url: str, request: pytest.FixtureRequest
+) -> Iterator[Callable[..., BreakerHook]]:
+    """Builds hooks on the test database (optionally with another policy).
+
+    Every hook test runs twice: with one transaction per write, and with the gateway's
+    write-behind (states in memory, bookkeeping rows committed in batches).
+    """
     systems: list[SqlEscalation] = []
     engine = make_engine(database_url)
 
     def make(policy: Policy | None = None) -> BreakerHook:
-        system = sql_escalation(database_url, policy)
+        system = sql_escalation(database_url, policy, write_behind=request.param == "write-behind")
         systems.append(system)
         shop = SqlShopStore(session_factory(engine), clock=lambda: NOW)
         return BreakerHook(system, SignalBuilder(shop, system.sessions, today=TODAY))

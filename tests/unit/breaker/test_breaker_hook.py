@@ -99,6 +99,7 @@ def test_later_messages_without_a_number_keep_the_conversations_order(make_hook:
     hook = make_hook()
     hook.decide(turn("remember", 0, 0.3))
     hook.decide(turn("remember", 1, 0.5, entities=[], text="still nothing"))
+    hook.system.flush()
     with hook.system.sessions.begin() as session:
         orders = list(session.scalars(select(DecisionRow.order_id).order_by(DecisionRow.id)))
     assert orders == ["1042", "1042"]
@@ -109,6 +110,7 @@ def test_a_second_conversation_about_the_same_order_counts_as_repeat_contact(
 ):
     hook = make_hook()
     hook.decide(turn("first", 0, 0.2))
+    hook.system.flush()  # counted from committed decisions: at most one batch (50 ms) behind
     signal = hook.signals.build(turn("second", 0, 0.2))
     assert signal.customer.prior_contacts_same_order == 1
     assert signal.order is not None and signal.order.delay_days == 6
@@ -134,6 +136,7 @@ def test_resolving_a_handed_off_conversation_records_the_outcome(make_hook: Hook
         await hook.on_ownership_change("done", "resolved", reason="parcel found")
 
     anyio.run(resolve)
+    hook.system.flush()
     with hook.system.sessions.begin() as session:
         effects = list(session.scalars(select(EffectRow)))
     assert effects and {e.outcome for e in effects} == {"resolved"}

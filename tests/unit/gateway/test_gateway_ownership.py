@@ -179,6 +179,9 @@ class ScriptedHook:
     ) -> None:
         self.changes.append((conversation_id, state))
 
+    async def close(self) -> None:
+        return None
+
 
 async def test_escalation_soothe_and_handoff(make_gateway: Any) -> None:
     hook = ScriptedHook(
@@ -228,6 +231,9 @@ class BrokenHook:
     async def on_ownership_change(
         self, conversation_id: str, state: OwnershipState, *, reason: str | None = None
     ) -> None:
+        return None
+
+    async def close(self) -> None:
         return None
 
 
