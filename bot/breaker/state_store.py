@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from sqlalchemy import delete
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.breaker.codec import decode_state, encode_state
 from bot.breaker.models import ConversationStateRow
-from bot.db.base import utcnow
+from bot.db.base import table_of, utcnow
 from escalation.state import ConversationState
 
 
@@ -56,3 +60,31 @@ class SqlStateStore:
                 ConversationStateRow.conversation_id == conversation_id
             )
         )
+
+    @staticmethod
+    def write_many(session: Session, states: Mapping[str, ConversationState | None]) -> None:
+        """Upsert every state and delete every ``None`` in two statements (batched writes)."""
+        gone = [cid for cid, state in states.items() if state is None]
+        now = utcnow()
+        rows = [
+            {"conversation_id": cid, "state": encode_state(state), "updated_at": now}
+            for cid, state in states.items()
+            if state is not None
+        ]
+        table = table_of(ConversationStateRow)
+        if gone:
+            session.execute(delete(table).where(table.c.conversation_id.in_(gone)))
+        if not rows:
+            return
+        dialect = session.get_bind().dialect.name
+        if dialect not in ("sqlite", "postgresql"):  # pragma: no cover - SQLite and PostgreSQL
+            for cid, state in states.items():
+                if state is not None:
+                    SqlStateStore.write(session, state)
+            return
+        insert: Any = (sqlite if dialect == "sqlite" else postgresql).insert(table)
+        upsert = insert.on_conflict_do_update(
+            index_elements=["conversation_id"],
+            set_={"state": insert.excluded.state, "updated_at": insert.excluded.updated_at},
+        )
+        session.execute(upsert, rows)

@@ -143,14 +143,16 @@ class CachedStateStore:
     """Conversation states kept in memory, saved to the database through a :class:`WriteBehind`.
 
     A load is answered from memory when the conversation was seen recently, otherwise from the
-    database. States are immutable, so cached ones are shared safely. A state whose save is
-    still queued is never evicted, so a load can never read an older row than the last save.
-    One gateway process owns a conversation's decisions (its per-conversation lock), which is
-    what makes the memory authoritative.
+    database. States are immutable, so cached ones are shared safely. Saves are coalesced: one
+    queued write upserts the latest state of every conversation saved since the last one (two
+    statements per batch, whatever the number of conversations). A state whose save is not yet
+    committed is never evicted, so a load can never read an older row than the last save. One
+    gateway process owns a conversation's decisions (its per-conversation lock), which is what
+    makes the memory authoritative.
 
     Args:
-        sql: The database store (cold loads).
-        writer: Where saves and deletes are queued.
+        sql: The database store (cold loads, batched upserts).
+        writer: Where the batched writes are queued.
         capacity: Conversations kept in memory (least recently used are dropped first).
     """
 
@@ -159,8 +161,14 @@ class CachedStateStore:
         self._writer = writer
         self._capacity = capacity
         self._states: OrderedDict[str, ConversationState | None] = OrderedDict()
-        self._unsaved: dict[str, int] = {}
+        self._pending: dict[str, ConversationState | None] = {}
+        self._batches: dict[object, dict[str, ConversationState | None]] = {}
+        self._scheduled = False
         self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        """Conversations held in memory."""
+        return len(self._states)
 
     def load(self, conversation_id: str) -> ConversationState | None:
         """The latest state saved for the conversation, or ``None`` for a new one."""
@@ -176,34 +184,40 @@ class CachedStateStore:
 
     def save(self, state: ConversationState) -> None:
         """Keep ``state`` and queue its row."""
-        conversation_id = state.conversation_id
-        with self._lock:
-            self._remember(conversation_id, state)
-            self._unsaved[conversation_id] = self._unsaved.get(conversation_id, 0) + 1
-        self._writer.submit(
-            lambda session: self._sql.write(session, state), self._saved(conversation_id)
-        )
+        self._change(state.conversation_id, state)
 
     def delete(self, conversation_id: str) -> None:
         """Forget the conversation and queue the row's deletion."""
+        self._change(conversation_id, None)
+
+    def _change(self, conversation_id: str, state: ConversationState | None) -> None:
         with self._lock:
-            self._remember(conversation_id, None)
-            self._unsaved[conversation_id] = self._unsaved.get(conversation_id, 0) + 1
-        self._writer.submit(
-            lambda session: self._sql.remove(session, conversation_id),
-            self._saved(conversation_id),
+            self._remember(conversation_id, state)
+            self._pending[conversation_id] = state
+            schedule, self._scheduled = not self._scheduled, True
+        if schedule:
+            token = object()
+            self._writer.submit(
+                lambda session: self._write_pending(session, token),
+                lambda: self._written(token),
+            )
+
+    def _write_pending(self, session: Session, token: object) -> None:
+        with self._lock:
+            batch = self._batches.get(token)
+            if batch is None:  # first run; a retried write takes the same states again
+                batch = self._batches[token] = self._pending
+                self._pending, self._scheduled = {}, False
+        self._sql.write_many(session, batch)
+
+    def _written(self, token: object) -> None:
+        with self._lock:
+            self._batches.pop(token, None)
+
+    def _unsaved(self, conversation_id: str) -> bool:
+        return conversation_id in self._pending or any(
+            conversation_id in batch for batch in self._batches.values()
         )
-
-    def _saved(self, conversation_id: str) -> Done:
-        def done() -> None:
-            with self._lock:
-                left = self._unsaved.get(conversation_id, 1) - 1
-                if left > 0:
-                    self._unsaved[conversation_id] = left
-                else:
-                    self._unsaved.pop(conversation_id, None)
-
-        return done
 
     def _remember(self, conversation_id: str, state: ConversationState | None) -> None:
         self._states[conversation_id] = state
@@ -212,5 +226,5 @@ class CachedStateStore:
         if overflow <= 0:
             return
         for old in list(islice(self._states, overflow)):
-            if old not in self._unsaved:
+            if not self._unsaved(old):
                 del self._states[old]

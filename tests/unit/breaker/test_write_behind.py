@@ -149,6 +149,61 @@ def test_an_unsaved_state_is_never_evicted(sessions: sessionmaker[Session]) -> N
         writer.flush(5)
         store.save(ConversationState("c9", soothe_count=9))  # now the saved ones can go
         writer.flush(5)
+        assert len(store) == 2
         assert store.load("c0") == ConversationState("c0", soothe_count=0)  # reread from disk
+    finally:
+        writer.close()
+
+
+def test_saves_are_coalesced_and_none_is_lost_across_batches(
+    sessions: sessionmaker[Session],
+) -> None:
+    sql = SqlStateStore(sessions)
+    writer = WriteBehind(sessions, interval=0.05)
+    store = CachedStateStore(sql, writer)
+    try:
+        for round_ in range(5):
+            for n in range(10):
+                store.save(ConversationState(f"c{n}", soothe_count=round_))
+            if round_ == 2:
+                writer.flush(5)
+        store.delete("c3")
+        writer.flush(5)
+        assert writer.backlog == 0
+        for n in range(10):
+            expected = None if n == 3 else ConversationState(f"c{n}", soothe_count=4)
+            assert stored_state(sessions, f"c{n}") == expected
+        assert count(sessions, ConversationStateRow) == 9
+    finally:
+        writer.close()
+
+
+def test_a_retried_batch_of_states_loses_no_later_save(sessions: sessionmaker[Session]) -> None:
+    sql = SqlStateStore(sessions)
+    failing = {"left": 1}
+    real = sql.write_many
+
+    def flaky(session: Session, states: dict[str, ConversationState | None]) -> None:
+        if failing["left"]:
+            failing["left"] -= 1
+            raise OperationalError("INSERT", {}, Exception("database is down"))
+        real(session, states)
+
+    sql.write_many = flaky  # type: ignore[method-assign]
+    writer = WriteBehind(sessions, interval=0.1)
+    store = CachedStateStore(sql, writer)
+    try:
+        store.save(ConversationState("a", soothe_count=1))
+        writer.flush(0.05)  # let the first batch start (and fail)
+        store.save(ConversationState("b", soothe_count=2))
+        assert writer.flush(5)
+        store.save(ConversationState("c", soothe_count=3))  # a later save is still scheduled
+        assert writer.flush(5)
+        assert writer.failures == 1
+        assert [stored_state(sessions, x) for x in "abc"] == [
+            ConversationState("a", soothe_count=1),
+            ConversationState("b", soothe_count=2),
+            ConversationState("c", soothe_count=3),
+        ]
     finally:
         writer.close()
