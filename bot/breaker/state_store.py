@@ -78,7 +78,7 @@ class SqlStateStore:
             return
         dialect = session.get_bind().dialect.name
         if dialect not in ("sqlite", "postgresql"):  # pragma: no cover - SQLite and PostgreSQL
-            for cid, state in states.items():
+            for state in states.values():
                 if state is not None:
                     SqlStateStore.write(session, state)
             return
