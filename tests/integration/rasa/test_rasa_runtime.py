@@ -441,13 +441,15 @@ import asyncio, json, runpy, sys
 from aiohttp import web
 from rasa.utils.endpoints import ClientResponseError, EndpointConfig
 peers = set()
+PAYLOAD = {"n": 1, "f": 0.1 + 0.2, "big": 2**53 + 1, "text": "caf\u00e9 / \\"q\\" \\\\ end",
+           "nested": [None, True, {"e": 1e-7}], "nan": float("nan")}
 async def echo(request):
     peers.add(request.transport.get_extra_info("peername"))
     if request.path == "/bad":
         return web.json_response({"error": "bad"}, status=422)
     if request.path == "/text":
         return web.Response(text="plain")
-    body = await request.json()
+    body = await request.text()
     return web.json_response({"body": body, "token": request.query.get("token"),
                               "header": request.headers.get("X-Calm")})
 async def calls():
@@ -455,7 +457,7 @@ async def calls():
     endpoint = EndpointConfig(URL, token="s3cret", headers={"X-Calm": "yes"})
     out = []
     for _ in range(3):
-        out.append(await endpoint.request(json={"n": 1}, subpath="/webhook"))
+        out.append(await endpoint.request(json=PAYLOAD, subpath="/webhook"))
     out.append(await endpoint.request(json={}, subpath="/text"))
     try:
         await endpoint.request(json={}, subpath="/bad")
@@ -495,8 +497,15 @@ def test_rasa_boot_keepalive_requests_match_stock() -> None:
         check=True,
     )
     result = json.loads(done.stdout.strip().splitlines()[-1])
-    assert result["patched"] == result["stock"]
-    assert result["stock"][0] == {"body": {"n": 1}, "token": "s3cret", "header": "yes"}
+    assert result["patched"][3:] == result["stock"][3:]  # non-JSON answer, 4xx error
+    stock_body = json.loads(result["stock"][0]["body"])
+    patched_body = json.loads(result["patched"][0]["body"])
+    assert stock_body["n"] == 1 and stock_body["text"] == 'café / "q" \\ end'
+    assert repr(patched_body) == repr(stock_body)  # the same values (NaN included), bit for bit
+    assert {k: v for k, v in result["stock"][0].items() if k != "body"} == {
+        "token": "s3cret",
+        "header": "yes",
+    }
     assert result["stock"][3] is None
     assert result["stock"][4][:2] == ["ClientResponseError", 422]
     assert result["stock_connections"] == 5  # stock: a new connection per call
