@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     gateway_rasa_timeout_s: float = Field(2.2, gt=0)
     gateway_reply_deadline_s: float = Field(2.8, gt=0)  # the customer always has a reply by then
     gateway_rasa_late_timeout_s: float = Field(30.0, gt=0)  # late answers still delivered
+    # Send the gateway's parse to Rasa in the message metadata (``calmdesk_parse``), which
+    # Rasa started through rasa_boot.py uses instead of calling its NLU endpoint (the relay).
+    gateway_parse_in_metadata: bool = True
     gateway_write_interval_s: float = Field(0.05, ge=0)  # case-log writer batching window
     gateway_socket_ping_interval_s: float = Field(25.0, gt=0)  # socket.io heartbeat
 

@@ -36,6 +36,7 @@ FALLBACK_TEXT = (
 )
 HANDOFF_TEXT = "I'm passing you to a member of our team. They'll reply here shortly."
 HANDOFF_KEY = "calmdesk_handoff"
+PARSE_KEY = "calmdesk_parse"  # read by bot/rasa_runtime/rasa_boot.py (install_parse_from_metadata)
 HUMAN_WORDS = frozenset(
     {"human", "agent", "person", "a human", "an agent", "real person", "talk to a human"}
 )
@@ -224,7 +225,7 @@ class MessagePipeline:
                 conversation, "escalation", outcome.handoff_reason or "escalation", outcome.priority
             )
             return
-        metadata = self._rasa_metadata(conversation, message, outcome)
+        metadata = self._rasa_metadata(conversation, message, outcome, turn.parse)
         self.relay.put(message.text, turn.parse)
         started = time.perf_counter()
         timeout = min(self.settings.gateway_rasa_timeout_s, max(0.05, deadline - started))
@@ -350,8 +351,11 @@ class MessagePipeline:
         conversation: ConversationState,
         message: InboundMessage,
         outcome: EscalationOutcome,
+        parse: dict[str, Any],
     ) -> dict[str, Any]:
         metadata: dict[str, Any] = {"channel": message.channel}
+        if self.settings.gateway_parse_in_metadata:
+            metadata[PARSE_KEY] = parse
         if message.message_id is not None:
             metadata["message_id"] = message.message_id
         if conversation.customer_id is not None:

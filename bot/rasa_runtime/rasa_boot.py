@@ -1,4 +1,4 @@
-"""Start ``rasa`` with three speed-ups installed (runs in ``.venv-rasa``).
+"""Start ``rasa`` with five speed-ups installed (runs in ``.venv-rasa``).
 
 Each replaces one hot spot a profile of Rasa 3.6 under load showed, with the same behaviour:
 
@@ -17,6 +17,11 @@ Each replaces one hot spot a profile of Rasa 3.6 under load showed, with the sam
    :func:`install_keepalive` reuses one session per event loop and session configuration, and
    encodes the JSON body (the whole tracker) with ujson; the request, its errors and its
    result are those of the original code.
+4. **The gateway's parse from the metadata.** :func:`install_parse_from_metadata` takes the
+   parse the calmdesk gateway already made (``metadata.calmdesk_parse``) instead of a second
+   HTTP call to the NLU endpoint (the gateway's relay).
+5. **``Domain.is_empty`` once.** :func:`install_domain_is_empty` keeps the answer on the
+   loaded domain instead of building an empty domain for every message.
 
 This file is executed by the Rasa environment's Python 3.10 (``python rasa_boot.py run ...``),
 never imported by calmdesk, so it imports only rasa and its dependencies. Turned off with
@@ -37,6 +42,8 @@ def install() -> None:
     install_validator()
     install_event_types()
     install_keepalive()
+    install_parse_from_metadata()
+    install_domain_is_empty()
 
 
 def install_validator() -> None:
@@ -171,6 +178,51 @@ def install_keepalive() -> None:
                 return None
 
     EndpointConfig.request = request
+
+
+def install_domain_is_empty() -> None:
+    """``Domain.is_empty`` computed once per domain instead of on every message.
+
+    Rasa asks it for every parsed message (``_check_for_unseen_features``) and answers by
+    building an empty ``Domain`` from scratch and comparing both as dicts. A loaded domain
+    never changes, so the first answer is kept on the instance.
+    """
+    from rasa.shared.core.domain import Domain
+
+    original = Domain.is_empty
+
+    def is_empty(self: Any) -> bool:
+        known = self.__dict__.get("_calmdesk_is_empty")
+        if known is None:
+            known = self.__dict__["_calmdesk_is_empty"] = bool(original(self))
+        return bool(known)
+
+    Domain.is_empty = is_empty
+
+
+PARSE_KEY = "calmdesk_parse"
+
+
+def install_parse_from_metadata() -> None:
+    """Take the parse the calmdesk gateway sent in the message metadata instead of asking the
+    NLU endpoint for it again.
+
+    The key is removed from the metadata before Rasa stores the user event, so the tracker
+    keeps the parse once (in ``parse_data``), as with the HTTP call. A message without it, or
+    whose parse is for another text, goes to the NLU endpoint as before.
+    """
+    from rasa.core.http_interpreter import RasaNLUHttpInterpreter
+
+    original = RasaNLUHttpInterpreter.parse
+
+    async def parse(self: Any, message: Any) -> Any:
+        metadata = message.metadata
+        given = metadata.pop(PARSE_KEY, None) if isinstance(metadata, dict) else None
+        if isinstance(given, dict) and given.get("text") == message.text:
+            return given
+        return await original(self, message)
+
+    RasaNLUHttpInterpreter.parse = parse
 
 
 def main() -> None:

@@ -510,3 +510,72 @@ def test_rasa_boot_keepalive_requests_match_stock() -> None:
     assert result["stock"][4][:2] == ["ClientResponseError", 422]
     assert result["stock_connections"] == 5  # stock: a new connection per call
     assert result["patched_connections"] == 1  # keep-alive: one connection for all five
+
+
+# Runs in the real Rasa environment: the interpreter takes the gateway's parse from the
+# metadata (and removes it there), and asks the NLU endpoint for anything else; Domain.is_empty
+# answers as stock for an empty and a real domain.
+METADATA_CHECK = """
+import asyncio, json, runpy, sys
+from aiohttp import web
+from rasa.core.channels.channel import UserMessage
+from rasa.core.http_interpreter import RasaNLUHttpInterpreter
+from rasa.shared.core.domain import Domain
+from rasa.utils.endpoints import EndpointConfig
+asked = []
+async def nlu(request):
+    body = await request.json()
+    asked.append(body["text"])
+    return web.json_response({"text": body["text"], "intent": {"name": "from_http",
+                              "confidence": 1.0}, "entities": []})
+async def main():
+    app = web.Application()
+    app.router.add_post("/model/parse", nlu)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    url = "http://127.0.0.1:%d" % site._server.sockets[0].getsockname()[1]
+    boot = runpy.run_path(sys.argv[1], run_name="calmdesk_boot")
+    domain = Domain.from_yaml("intents: [greet]\\nresponses:\\n  utter_hi: [{text: hi}]")
+    stock_empty = [Domain.empty().is_empty(), domain.is_empty()]
+    boot["install_parse_from_metadata"]()
+    boot["install_domain_is_empty"]()
+    patched_empty = [Domain.empty().is_empty(), domain.is_empty(), domain.is_empty()]
+    interpreter = RasaNLUHttpInterpreter(EndpointConfig(url))
+    given = {"text": "hello", "intent": {"name": "greet", "confidence": 0.9}, "entities": [],
+             "affect": {"anger": 0.1}}
+    with_parse = UserMessage("hello", metadata={"channel": "rest", "calmdesk_parse": given})
+    other_text = UserMessage("bye", metadata={"calmdesk_parse": given})
+    plain = UserMessage("plain", metadata=None)
+    out = [await interpreter.parse(m) for m in (with_parse, other_text, plain)]
+    await interpreter.session.close()
+    await runner.cleanup()
+    print(json.dumps({"out": out, "asked": asked, "left": with_parse.metadata,
+                      "stock_empty": stock_empty, "patched_empty": patched_empty}))
+asyncio.run(main())
+"""
+
+
+def test_rasa_boot_takes_the_gateways_parse_from_the_metadata() -> None:
+    settings = get_settings()
+    try:
+        python = rasa_python(settings)
+    except RasaNotInstalledError as exc:
+        pytest.skip(f"Rasa environment missing: {exc}")
+    done = subprocess.run(
+        [str(python), "-c", METADATA_CHECK, str(RASA_BOOT)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    given, other, plain = result["out"]
+    assert given["intent"]["name"] == "greet" and given["affect"] == {"anger": 0.1}
+    assert result["left"] == {"channel": "rest"}  # not stored twice in the tracker
+    assert other["intent"]["name"] == "from_http"  # a parse of another text is not used
+    assert plain["intent"]["name"] == "from_http"
+    assert result["asked"] == ["bye", "plain"]
+    assert result["stock_empty"] == [True, False]
+    assert result["patched_empty"] == [True, False, False]

@@ -38,6 +38,17 @@ async def test_each_message_is_parsed_once_and_rasa_gets_that_parse(gateway: Gat
     assert "affect" in gateway.rasa.nlu_answers[0]
     metrics = (await gateway.client.get("/metrics")).text
     assert 'calmdesk_gateway_parse_relay_total{result="hit"} 3.0' in metrics
+    # The same parse also travels in the metadata (Rasa started through rasa_boot.py uses it
+    # instead of calling the relay).
+    sent = gateway.rasa.received["bob"][1][1]["calmdesk_parse"]
+    assert sent["text"] == "where is my order" and sent["intent"]["name"] == "track_order"
+
+
+async def test_the_parse_stays_out_of_the_metadata_when_switched_off(make_gateway: Any) -> None:
+    gateway: Gateway = await make_gateway(gateway_parse_in_metadata=False)
+    await gateway.send("bo", "hello")
+    assert "calmdesk_parse" not in gateway.rasa.received["bo"][0][1]
+    assert gateway.rasa.nlu_answers[0]["intent"]["name"] == "greet"  # through the relay
 
 
 async def test_duplicate_message_id_gets_the_same_answer_and_one_turn(gateway: Gateway) -> None:
