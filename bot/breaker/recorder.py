@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.breaker.errors import LedgerError
 from bot.breaker.models import DecisionRow
-from bot.breaker.write_behind import WriteBehind
+from bot.breaker.write_behind import Coalesced, WriteBehind
+from bot.db.base import table_of
 from escalation.budget import BudgetCaps, ReservationRequest
 from escalation.causes import cause_keys
 from escalation.decision import Decision, Event, JsonValue, RemedyKind
@@ -49,31 +52,38 @@ class DecisionRecorder:
     ) -> None:
         self._sessions = sessions
         self._policy = policy
-        self._writer = writer
+        self._queued: Coalesced[list[dict[str, Any]]] | None = None
+        if writer is not None:
+            self._queued = Coalesced(writer, _insert_decisions, list)
 
     def record(self, signal: TurnSignal, decision: Decision, topic: str | None = None) -> None:
         """Store the decision for ``signal`` (logged, never raised, on database trouble)."""
-        row = DecisionRow(
-            conversation_id=signal.conversation_id,
-            message_id=signal.message_id,
-            customer_id=signal.customer_id,
-            cause_key=primary_cause_key(signal, self._policy, topic),
-            order_id=signal.order_id,
-            at=decision.at,
-            anger=signal.affect.anger,
-            pressure=decision.pressure,
-            action=decision.action.value,
-            tier=int(decision.tier),
-            incident_id=decision.incident_id,
-        )
-        if self._writer is not None:
-            self._writer.submit(lambda session: session.add(row))
+        row = {
+            "conversation_id": signal.conversation_id,
+            "message_id": signal.message_id,
+            "customer_id": signal.customer_id,
+            "cause_key": primary_cause_key(signal, self._policy, topic),
+            "order_id": signal.order_id,
+            "at": decision.at,
+            "anger": signal.affect.anger,
+            "pressure": decision.pressure,
+            "action": decision.action.value,
+            "tier": int(decision.tier),
+            "incident_id": decision.incident_id,
+        }
+        if self._queued is not None:
+            self._queued.change(lambda batch: batch.append(row))
             return
         try:
             with self._sessions.begin() as session:
-                session.add(row)
+                _insert_decisions(session, [row])
         except SQLAlchemyError:
             log.exception("breaker.decision.record_failed")
+
+
+def _insert_decisions(session: Session, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        session.execute(insert(table_of(DecisionRow)), rows)
 
 
 class IncidentResponder:

@@ -22,7 +22,9 @@ import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
+from functools import partial
 from itertools import islice
+from typing import Generic, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -32,6 +34,7 @@ from escalation.state import ConversationState
 
 log = logging.getLogger(__name__)
 
+Batch = TypeVar("Batch")
 Write = Callable[[Session], None]
 Done = Callable[[], None]
 
@@ -139,6 +142,63 @@ class WriteBehind:
                 self._cond.notify_all()
 
 
+class Coalesced(Generic[Batch]):
+    """Changes gathered between two batches and applied by one queued write.
+
+    ``change`` edits the pending batch (a dict of states, a list of rows); the first change
+    after a batch was taken queues one write on the :class:`WriteBehind`, which takes the batch
+    and hands it to ``apply``. A retried write applies the same batch again; later changes
+    go to the next one.
+
+    Args:
+        writer: The background writer.
+        apply: Writes one batch inside the writer's transaction.
+        new: Makes an empty batch.
+    """
+
+    def __init__(
+        self,
+        writer: WriteBehind,
+        apply: Callable[[Session, Batch], None],
+        new: Callable[[], Batch],
+    ) -> None:
+        self._writer = writer
+        self._apply = apply
+        self._new = new
+        self._pending = new()
+        self._taken: dict[object, Batch] = {}
+        self._scheduled = False
+        self._lock = threading.Lock()
+
+    def change(self, edit: Callable[[Batch], None]) -> None:
+        """Apply ``edit`` to the pending batch and make sure a write will take it."""
+        with self._lock:
+            edit(self._pending)
+            schedule, self._scheduled = not self._scheduled, True
+        if schedule:
+            token = object()
+            self._writer.submit(
+                lambda session: self._write(session, token), lambda: self._written(token)
+            )
+
+    def holds(self, test: Callable[[Batch], bool]) -> bool:
+        """Whether ``test`` is true of the pending batch or of one not yet committed."""
+        with self._lock:
+            return test(self._pending) or any(test(batch) for batch in self._taken.values())
+
+    def _write(self, session: Session, token: object) -> None:
+        with self._lock:
+            batch = self._taken.get(token)
+            if batch is None:  # first run; a retried write takes the same batch again
+                batch = self._taken[token] = self._pending
+                self._pending, self._scheduled = self._new(), False
+        self._apply(session, batch)
+
+    def _written(self, token: object) -> None:
+        with self._lock:
+            self._taken.pop(token, None)
+
+
 class CachedStateStore:
     """Conversation states kept in memory, saved to the database through a :class:`WriteBehind`.
 
@@ -161,9 +221,9 @@ class CachedStateStore:
         self._writer = writer
         self._capacity = capacity
         self._states: OrderedDict[str, ConversationState | None] = OrderedDict()
-        self._pending: dict[str, ConversationState | None] = {}
-        self._batches: dict[object, dict[str, ConversationState | None]] = {}
-        self._scheduled = False
+        self._unsaved: Coalesced[dict[str, ConversationState | None]] = Coalesced(
+            writer, sql.write_many, dict
+        )
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -193,31 +253,7 @@ class CachedStateStore:
     def _change(self, conversation_id: str, state: ConversationState | None) -> None:
         with self._lock:
             self._remember(conversation_id, state)
-            self._pending[conversation_id] = state
-            schedule, self._scheduled = not self._scheduled, True
-        if schedule:
-            token = object()
-            self._writer.submit(
-                lambda session: self._write_pending(session, token),
-                lambda: self._written(token),
-            )
-
-    def _write_pending(self, session: Session, token: object) -> None:
-        with self._lock:
-            batch = self._batches.get(token)
-            if batch is None:  # first run; a retried write takes the same states again
-                batch = self._batches[token] = self._pending
-                self._pending, self._scheduled = {}, False
-        self._sql.write_many(session, batch)
-
-    def _written(self, token: object) -> None:
-        with self._lock:
-            self._batches.pop(token, None)
-
-    def _unsaved(self, conversation_id: str) -> bool:
-        return conversation_id in self._pending or any(
-            conversation_id in batch for batch in self._batches.values()
-        )
+            self._unsaved.change(lambda batch: batch.__setitem__(conversation_id, state))
 
     def _remember(self, conversation_id: str, state: ConversationState | None) -> None:
         self._states[conversation_id] = state
@@ -226,5 +262,10 @@ class CachedStateStore:
         if overflow <= 0:
             return
         for old in list(islice(self._states, overflow)):
-            if not self._unsaved(old):
+            if not self._unsaved.holds(partial(contains, key=old)):
                 del self._states[old]
+
+
+def contains(batch: dict[str, ConversationState | None], key: str) -> bool:
+    """Whether ``key`` is in ``batch`` (for :meth:`Coalesced.holds`)."""
+    return key in batch
