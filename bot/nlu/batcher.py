@@ -1,8 +1,9 @@
 """Adaptive micro-batching: concurrent parse requests share one model pass.
 
-While the model runs a batch in its worker thread, new requests queue up; the next pass takes
+While the model runs a batch in a worker thread, new requests queue up; the next pass takes
 all of them (up to ``max_batch``). At low load a request runs alone and waits for nobody; at
-high load batches grow and throughput rises.
+high load batches grow and throughput rises. With ``workers`` > 1, that many batches run at
+once (ONNX Runtime releases the GIL), so the model can use more than one core at saturation.
 """
 
 from __future__ import annotations
@@ -59,22 +60,35 @@ class ParseCache:
 
 
 class MicroBatcher:
-    """Queues parse requests and runs them through ``parse`` in batches on one worker thread."""
+    """Queues parse requests and runs them through ``parse`` in batches on worker threads."""
 
-    def __init__(self, parse: ParseFn, max_batch: int = 64, cache_size: int = 4096) -> None:
-        """Create the batcher; call :meth:`start` inside the event loop before use."""
+    def __init__(
+        self, parse: ParseFn, max_batch: int = 64, cache_size: int = 4096, workers: int = 1
+    ) -> None:
+        """Create the batcher; call :meth:`start` inside the event loop before use.
+
+        Args:
+            parse: parses a batch of texts (called from worker threads, possibly at once).
+            max_batch: the most texts in one batch.
+            cache_size: results kept by text; 0 disables the cache.
+            workers: how many batches may run at the same time.
+        """
         self._parse = parse
         self.max_batch = max_batch
+        self.workers = workers
         self.cache = ParseCache(cache_size)
         self._queue: asyncio.Queue[_Pending] | None = None
         self._task: asyncio.Task[None] | None = None
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nlu-model")
+        self._slots: asyncio.Semaphore | None = None
+        self._running: set[asyncio.Task[None]] = set()
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="nlu-model")
         self.batches = 0
         self.parsed = 0
 
     def start(self) -> None:
         """Start the worker task on the running loop."""
         self._queue = asyncio.Queue()
+        self._slots = asyncio.Semaphore(self.workers)
         self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def stop(self) -> None:
@@ -83,6 +97,8 @@ class MicroBatcher:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        for running in list(self._running):
+            running.cancel()
         self._executor.shutdown(wait=False, cancel_futures=True)
 
     async def parse(self, text: str) -> ParseResult:
@@ -97,23 +113,34 @@ class MicroBatcher:
         return await future
 
     async def _run(self) -> None:
-        assert self._queue is not None
+        assert self._queue is not None and self._slots is not None
         loop = asyncio.get_running_loop()
         while True:
-            batch = [await self._queue.get()]
+            first = await self._queue.get()
+            await self._slots.acquire()  # a worker is free: take everything queued meanwhile
+            batch = [first]
             while len(batch) < self.max_batch and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
-            texts = [p.text for p in batch]
-            try:
-                results = await loop.run_in_executor(self._executor, self._parse, texts)
-            except Exception as exc:  # a model failure fails this batch's requests, not the loop
-                for pending in batch:
-                    if not pending.future.done():
-                        pending.future.set_exception(exc)
-                continue
-            self.batches += 1
-            self.parsed += len(batch)
-            for pending, result in zip(batch, results, strict=True):
-                self.cache.put(result)
+            task = loop.create_task(self._run_batch(batch))
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
+
+    async def _run_batch(self, batch: list[_Pending]) -> None:
+        assert self._slots is not None
+        loop = asyncio.get_running_loop()
+        texts = [p.text for p in batch]
+        try:
+            results = await loop.run_in_executor(self._executor, self._parse, texts)
+        except Exception as exc:  # a model failure fails this batch's requests, not the loop
+            for pending in batch:
                 if not pending.future.done():
-                    pending.future.set_result(result)
+                    pending.future.set_exception(exc)
+            return
+        finally:
+            self._slots.release()
+        self.batches += 1
+        self.parsed += len(batch)
+        for pending, result in zip(batch, results, strict=True):
+            self.cache.put(result)
+            if not pending.future.done():
+                pending.future.set_result(result)

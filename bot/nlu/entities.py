@@ -4,11 +4,13 @@ date, carrier (regexes + synonyms) and product (fuzzy match against the catalogu
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+import numpy as np
 from rapidfuzz import fuzz, process
 
 EXTRACTOR = "CalmdeskEntityExtractor"
@@ -59,6 +61,9 @@ _MONTH = (
     r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
     r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
 )
+#: rapidfuzz ``ratio`` cut-off for a fuzzy product match.
+FUZZY_CUTOFF = 88
+_FUZZY_WORD = re.compile(r"[A-Za-z][A-Za-z'-]+")
 _WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 _NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
 _DATE = re.compile(
@@ -143,6 +148,7 @@ class EntityExtractor:
         """
         self._synonyms = synonyms
         self._products = sorted({p.lower() for p in products}, key=len, reverse=True)
+        self._product_lengths = [len(p) for p in reversed(self._products)]  # ascending
         carrier_forms = sorted({c.lower() for c in carriers}, key=len, reverse=True)
         self._carrier = re.compile(
             r"(?<![A-Za-z])(?:" + "|".join(re.escape(c) for c in carrier_forms) + r")(?![A-Za-z])",
@@ -164,6 +170,51 @@ class EntityExtractor:
             return self._synonyms[low[:-1]]
         return self._canonical(surface)
 
+    def _fuzzy_range(self, shortest_query: int, longest_query: int) -> tuple[int, int]:
+        """The slice of the product list that can fuzzy-match queries of these lengths.
+
+        ``ratio`` is ``100 * (1 - distance / (a + b))`` with an indel distance of at least
+        ``|a - b|``, so a product of length ``b`` can only reach the cut-off with a query of
+        length ``a`` when ``2 * min(a, b) / (a + b) >= 0.88``; the bounds keep a margin of one
+        point. The list is sorted by length, so the candidates are one contiguous slice.
+        """
+        keep = (FUZZY_CUTOFF - 1) / 100
+        shortest = shortest_query * keep / (2 - keep)
+        longest = longest_query * (2 - keep) / keep
+        count = len(self._products)
+        first = count - bisect_right(self._product_lengths, longest)
+        last = count - bisect_left(self._product_lengths, shortest)
+        return first, last
+
+    def fuzzy_products(self, queries: list[str]) -> list[tuple[str, float] | None]:
+        """The best catalogue match of each query with its ``ratio`` score, or None below the
+        cut-off: what ``extractOne`` over the whole product list answers (the first of equal
+        scores in list order), computed in one ``cdist`` call over the products whose length
+        allows a match.
+
+        Args:
+            queries: lower-cased text windows (at least one).
+        """
+        lengths = [len(q) for q in queries]
+        first, last = self._fuzzy_range(min(lengths), max(lengths))
+        if first >= last:
+            return [None] * len(queries)
+        candidates = self._products[first:last]
+        scores = process.cdist(
+            queries,
+            candidates,
+            scorer=fuzz.ratio,
+            score_cutoff=FUZZY_CUTOFF,
+            dtype=np.float64,
+            workers=1,
+        )
+        best = scores.argmax(axis=1)  # the first of equal scores, as extractOne
+        hits: list[tuple[str, float] | None] = []
+        for row, column in enumerate(best):
+            score = float(scores[row, column])
+            hits.append((candidates[column], score) if score >= FUZZY_CUTOFF else None)
+        return hits
+
     def _products_in(self, text: str, taken: list[tuple[int, int]]) -> list[Entity]:
         found = [
             Entity("product", self._product_value(m.group(0)), m.start(), m.end())
@@ -172,20 +223,24 @@ class EntityExtractor:
         if found:
             return found
         # Fuzzy: typos such as "runing shoes", "bluetooth speakr".
-        words = list(re.finditer(r"[A-Za-z][A-Za-z'-]+", text))
+        words = list(_FUZZY_WORD.finditer(text))
+        spans = [
+            (words[i].start(), words[i + size - 1].end())
+            for size in (3, 2)
+            for i in range(len(words) - size + 1)
+        ]
+        spans = [
+            (start, end) for start, end in spans if not any(s < end and start < e for s, e in taken)
+        ]
+        if not spans:
+            return []
         best: Entity | None = None
-        for size in (3, 2):
-            for i in range(len(words) - size + 1):
-                start, end = words[i].start(), words[i + size - 1].end()
-                if any(s < end and start < e for s, e in taken):
-                    continue
-                hit = process.extractOne(
-                    text[start:end].lower(), self._products, scorer=fuzz.ratio, score_cutoff=88
+        hits = self.fuzzy_products([text[start:end].lower() for start, end in spans])
+        for (start, end), hit in zip(spans, hits, strict=True):
+            if hit is not None and (best is None or hit[1] / 100 > best.confidence):
+                best = Entity(
+                    "product", self._canonical(hit[0]), start, end, round(hit[1] / 100, 2)
                 )
-                if hit is not None and (best is None or hit[1] / 100 > best.confidence):
-                    best = Entity(
-                        "product", self._canonical(hit[0]), start, end, round(hit[1] / 100, 2)
-                    )
         return [best] if best else []
 
     def extract(self, text: str, today: date | None = None) -> list[Entity]:

@@ -4,6 +4,9 @@ Two graphs are exported into ``models/nlu/onnx/`` (not committed: 90 MB; rebuilt
 
 * ``nlu.onnx``: MiniLM with the trained adapters merged in, pooling and every head, in float32
   (the same logits as the torch network, to 1e-5);
+* ``nlu-int8.onnx``: the same graph with the encoder's weight matrices int8-quantized
+  (dynamic, per channel; the attention products, embeddings and heads stay float32), served
+  only when ``CALMDESK_NLU_QUANTIZE`` is set (faster, slightly different figures);
 * ``retrieval-int8.onnx``: the original all-MiniLM-L6-v2 with mean pooling and L2
   normalisation, int8-quantized (dynamic), for catalogue search.
 
@@ -18,17 +21,20 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
 from bot.nlu import artefacts
 from bot.nlu.errors import NLUError
 
-EXPORT_VERSION = "1"
+EXPORT_VERSION = "2"
 ONNX_DIR = "onnx"
 NLU_GRAPH = "nlu.onnx"
+NLU_INT8_GRAPH = "nlu-int8.onnx"
 RETRIEVAL_GRAPH = "retrieval-int8.onnx"
 STAMP_FILE = "stamp.json"
 INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
@@ -57,7 +63,8 @@ def is_fresh(model_dir: Path) -> bool:
     """True when both graphs exist and were exported from the current artefact."""
     out = onnx_dir(model_dir)
     stamp = out / STAMP_FILE
-    if not all((out / name).is_file() for name in (NLU_GRAPH, RETRIEVAL_GRAPH, STAMP_FILE)):
+    graphs = (NLU_GRAPH, NLU_INT8_GRAPH, RETRIEVAL_GRAPH, STAMP_FILE)
+    if not all((out / name).is_file() for name in graphs):
         return False
     try:
         return bool(json.loads(stamp.read_text()) == source_stamp(model_dir))
@@ -110,6 +117,31 @@ def _export(module: Any, path: Path, outputs: tuple[str, ...]) -> None:
     )
 
 
+def quantize_encoder(source: Path, target: Path) -> None:
+    """Write ``source`` with the weight matrices of its MatMuls int8-quantized (dynamic, per
+    output channel). Products of two activations (attention scores and context) stay float32,
+    and so do the embeddings and the heads (Gemm): they cost little and move the figures most.
+    """
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    graph = onnx.load(str(source), load_external_data=False).graph
+    weights = {initializer.name for initializer in graph.initializer}
+    activations_only = [
+        node.name
+        for node in graph.node
+        if node.op_type == "MatMul" and not any(name in weights for name in node.input)
+    ]
+    quantize_dynamic(
+        str(source),
+        str(target),
+        weight_type=QuantType.QInt8,
+        per_channel=True,
+        op_types_to_quantize=["MatMul"],
+        nodes_to_exclude=activations_only,
+    )
+
+
 def export(model_dir: Path) -> Path:
     """Export both graphs for the model in ``model_dir`` (needs torch); return their directory."""
     import warnings
@@ -124,7 +156,9 @@ def export(model_dir: Path) -> Path:
     meta = artefacts.load_meta(model_dir)
     out = onnx_dir(model_dir)
     out.mkdir(parents=True, exist_ok=True)
-    (out / STAMP_FILE).unlink(missing_ok=True)
+    # Build in a private directory and move the finished files in: a second export running at
+    # the same time (two test sessions) never reads or clobbers a half-written graph.
+    work = Path(tempfile.mkdtemp(prefix=".export-", dir=out))
 
     network = load_torch_network(model_dir, meta)
 
@@ -151,12 +185,18 @@ def export(model_dir: Path) -> Path:
 
     with warnings.catch_warnings(), torch.inference_mode():
         warnings.simplefilter("ignore")
-        _export(Heads().eval(), out / NLU_GRAPH, NLU_OUTPUTS)
-        full = out / "retrieval-fp32.onnx"
-        _export(SentenceEmbedding().eval(), full, ("embedding",))
-        quantize_dynamic(str(full), str(out / RETRIEVAL_GRAPH), weight_type=QuantType.QInt8)
-        full.unlink()
-    (out / STAMP_FILE).write_text(json.dumps(source_stamp(model_dir), indent=2) + "\n")
+        try:
+            _export(Heads().eval(), work / NLU_GRAPH, NLU_OUTPUTS)
+            quantize_encoder(work / NLU_GRAPH, work / NLU_INT8_GRAPH)
+            full = work / "retrieval-fp32.onnx"
+            _export(SentenceEmbedding().eval(), full, ("embedding",))
+            quantize_dynamic(str(full), str(work / RETRIEVAL_GRAPH), weight_type=QuantType.QInt8)
+            (work / STAMP_FILE).write_text(json.dumps(source_stamp(model_dir), indent=2) + "\n")
+            (out / STAMP_FILE).unlink(missing_ok=True)
+            for name in (NLU_GRAPH, NLU_INT8_GRAPH, RETRIEVAL_GRAPH, STAMP_FILE):
+                os.replace(work / name, out / name)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
     return out
 
 

@@ -16,11 +16,17 @@ class FakePipeline:
         self.batch_sizes: list[int] = []
         self.fail_on = fail_on
         self.lock = threading.Lock()
+        self.running = 0
+        self.most_at_once = 0
 
     def parse_batch(self, texts: Sequence[str]) -> list[ParseResult]:
         with self.lock:
             self.batch_sizes.append(len(texts))
+            self.running += 1
+            self.most_at_once = max(self.most_at_once, self.running)
         time.sleep(0.02)
+        with self.lock:
+            self.running -= 1
         if self.fail_on in texts:
             raise RuntimeError("model exploded")
         return [
@@ -74,3 +80,26 @@ async def test_cache_serves_repeats_without_the_model() -> None:
     assert sum(fake.batch_sizes) == 1
     assert batcher.cache.hits == 1
     assert first == second
+
+
+@pytest.mark.parametrize("workers", [1, 2, 3])
+async def test_at_most_workers_batches_run_at_once(workers: int) -> None:
+    fake = FakePipeline()
+    batcher = MicroBatcher(fake.parse_batch, max_batch=4, cache_size=0, workers=workers)
+    batcher.start()
+    results = await asyncio.gather(*(batcher.parse(f"text {i}") for i in range(60)))
+    await batcher.stop()
+    assert [r.text for r in results] == [f"text {i}" for i in range(60)]
+    assert fake.most_at_once == workers
+    assert sum(fake.batch_sizes) == 60 and batcher.parsed == 60
+
+
+async def test_a_failing_batch_frees_its_worker() -> None:
+    fake = FakePipeline(fail_on="boom")
+    batcher = MicroBatcher(fake.parse_batch, max_batch=1, cache_size=0, workers=2)
+    batcher.start()
+    for _ in range(3):
+        with pytest.raises(RuntimeError, match="exploded"):
+            await batcher.parse("boom")
+    assert (await batcher.parse("fine")).text == "fine"
+    await batcher.stop()

@@ -79,3 +79,33 @@ def test_resolve_date(text: str, expected: str) -> None:
 def test_rasa_format(extractor: EntityExtractor) -> None:
     entity = extractor.extract("order 1042", TODAY)[0].as_rasa()
     assert set(entity) == {"entity", "value", "start", "end", "confidence_entity", "extractor"}
+
+
+def test_fuzzy_products_answer_what_extract_one_over_every_product_answers() -> None:
+    import random
+
+    from rapidfuzz import fuzz, process
+
+    from bot.nlu.data import load_nlu_data
+    from bot.settings import PROJECT_ROOT
+
+    data = load_nlu_data(PROJECT_ROOT / "nlu_data")
+    products = data.lookups["product"]
+    extractor = EntityExtractor(products, data.lookups.get("carrier", []), data.synonyms)
+    everything = sorted({p.lower() for p in products}, key=len, reverse=True)
+    rng = random.Random(3)
+    queries = []
+    for name in everything:
+        typo = list(name)
+        typo[rng.randrange(len(typo))] = rng.choice("aeiouxz")
+        queries += [name, "".join(typo), name[1:], name + "s", f"my {name}"[:20]]
+    queries += ["where is my order", "bluetooth speakr", "runing shoes", "a", "zzzzzzzz"]
+    expected = []
+    for query in queries:
+        hit = process.extractOne(query, everything, scorer=fuzz.ratio, score_cutoff=88)
+        expected.append(None if hit is None else (hit[0], hit[1]))
+    got = [
+        h for i in range(0, len(queries), 7) for h in extractor.fuzzy_products(queries[i : i + 7])
+    ]
+    assert got == expected
+    assert sum(hit is not None for hit in got) > len(everything)  # typos do match
