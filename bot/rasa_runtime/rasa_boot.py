@@ -1,4 +1,4 @@
-"""Start ``rasa`` with five speed-ups installed (runs in ``.venv-rasa``).
+"""Start ``rasa`` with six speed-ups installed (runs in ``.venv-rasa``).
 
 Each replaces one hot spot a profile of Rasa 3.6 under load showed, with the same behaviour:
 
@@ -22,6 +22,8 @@ Each replaces one hot spot a profile of Rasa 3.6 under load showed, with the sam
    HTTP call to the NLU endpoint (the gateway's relay).
 5. **``Domain.is_empty`` once.** :func:`install_domain_is_empty` keeps the answer on the
    loaded domain instead of building an empty domain for every message.
+6. **Rule matches cached.** :func:`install_rule_caches` remembers which rules match a given
+   sequence of conversation states, and skips deep copies made only for debug logs.
 
 This file is executed by the Rasa environment's Python 3.10 (``python rasa_boot.py run ...``),
 never imported by calmdesk, so it imports only rasa and its dependencies. Turned off with
@@ -44,6 +46,7 @@ def install() -> None:
     install_keepalive()
     install_parse_from_metadata()
     install_domain_is_empty()
+    install_rule_caches()
 
 
 def install_validator() -> None:
@@ -198,6 +201,44 @@ def install_domain_is_empty() -> None:
         return bool(known)
 
     Domain.is_empty = is_empty
+
+
+RULE_CACHE_SIZE = 4096
+
+
+def install_rule_caches() -> None:
+    """The rule policy's matches cached by conversation states; no deep copies for logging.
+
+    ``RulePolicy._get_possible_keys`` checks every learned rule against the conversation's
+    states, several times per predicted action. Its answer depends only on the lookup and the
+    states, so it is kept per policy, keyed by the states' ``repr`` (bounded, oldest dropped).
+    The memoization and rule policies also ``copy.deepcopy`` the states for every debug log
+    call, logged or not; in those two modules ``copy`` is only used for that (a test checks
+    the source), so there it returns the value itself.
+    """
+    import types
+
+    from rasa.core.policies import memoization, rule_policy
+
+    shim = types.SimpleNamespace(deepcopy=lambda value, memo=None: value)
+    memoization.copy = shim
+    rule_policy.copy = shim
+    original = rule_policy.RulePolicy._get_possible_keys
+
+    def get_possible_keys(self: Any, lookup: dict[str, str], states: list[Any]) -> set[str]:
+        cache: dict[tuple[int, str], frozenset[str]] = self.__dict__.setdefault(
+            "_calmdesk_rule_keys", {}
+        )
+        key = (id(lookup), repr(states))
+        found = cache.get(key)
+        if found is None:
+            found = frozenset(original(self, lookup, states))
+            if len(cache) >= RULE_CACHE_SIZE:
+                cache.pop(next(iter(cache)))
+            cache[key] = found
+        return set(found)
+
+    rule_policy.RulePolicy._get_possible_keys = get_possible_keys
 
 
 PARSE_KEY = "calmdesk_parse"

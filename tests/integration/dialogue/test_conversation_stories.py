@@ -17,10 +17,12 @@ import yaml
 from bot.rasa_runtime import (
     RasaNotInstalledError,
     rasa_executable,
+    rasa_python,
     rasa_subprocess_env,
     rasa_venv_dir,
     train_core,
 )
+from bot.rasa_runtime.server import RASA_BOOT
 from bot.settings import PROJECT_ROOT, get_settings
 
 STORIES_DIR = PROJECT_ROOT / "tests" / "conversations"
@@ -42,17 +44,24 @@ def test_there_are_enough_multi_turn_stories() -> None:
     assert len(set(names)) == len(names), "story names must be unique"
 
 
-def test_every_conversation_story_passes(tmp_path: Path) -> None:
+@pytest.mark.parametrize("launcher", ["stock", "speedups"])
+def test_every_conversation_story_passes(tmp_path: Path, launcher: str) -> None:
+    """Stock ``rasa``, and Rasa with rasa_boot.py's speed-ups (the policies' rule cache, event
+    types, ...) must predict every step of every story."""
     settings = get_settings()
     try:
-        rasa = rasa_executable(settings)
+        rasa = (
+            [str(rasa_executable(settings))]
+            if launcher == "stock"
+            else [str(rasa_python(settings)), str(RASA_BOOT)]
+        )
     except RasaNotInstalledError as exc:
         pytest.skip(f"Rasa environment missing: {exc}")
     model = train_core(settings)  # no-op when the model matches the assistant's fingerprint
     out = tmp_path / "results"
     result = subprocess.run(
         [
-            str(rasa),
+            *rasa,
             "test",
             "core",
             "--model",

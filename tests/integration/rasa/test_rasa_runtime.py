@@ -579,3 +579,54 @@ def test_rasa_boot_takes_the_gateways_parse_from_the_metadata() -> None:
     assert result["asked"] == ["bye", "plain"]
     assert result["stock_empty"] == [True, False]
     assert result["patched_empty"] == [True, False, False]
+
+
+# Runs in the real Rasa environment: in the two policy modules whose ``copy`` the boot
+# replaces, every use of ``copy`` is an argument of a ``structlogger.debug`` call, so
+# skipping the deep copy changes nothing but the cost (a newer Rasa with a real use fails).
+COPY_USES_CHECK = """
+import ast, inspect, json
+from rasa.core.policies import memoization, rule_policy
+report = {}
+for module in (memoization, rule_policy):
+    tree = ast.parse(inspect.getsource(module))
+    parents = {}
+    for node in ast.walk(tree):
+        for child in ast.iter_child_nodes(node):
+            parents[child] = node
+    uses = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) \\
+                and node.value.id == "copy":
+            up, in_debug_log = node, False
+            while up in parents:
+                up = parents[up]
+                if isinstance(up, ast.Call) and isinstance(up.func, ast.Attribute) \\
+                        and up.func.attr == "debug" and isinstance(up.func.value, ast.Name) \\
+                        and up.func.value.id == "structlogger":
+                    in_debug_log = True
+                    break
+            uses.append([node.attr, in_debug_log])
+    report[module.__name__] = uses
+print(json.dumps(report))
+"""
+
+
+def test_rasa_boot_skips_only_deep_copies_made_for_debug_logs() -> None:
+    settings = get_settings()
+    try:
+        python = rasa_python(settings)
+    except RasaNotInstalledError as exc:
+        pytest.skip(f"Rasa environment missing: {exc}")
+    done = subprocess.run(
+        [str(python), "-c", COPY_USES_CHECK],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert set(report) == {"rasa.core.policies.memoization", "rasa.core.policies.rule_policy"}
+    uses = [use for module_uses in report.values() for use in module_uses]
+    assert len(uses) >= 3
+    assert all(use == ["deepcopy", True] for use in uses), report
