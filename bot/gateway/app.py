@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
 import httpx
@@ -17,6 +18,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import Engine, text
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bot.caselog import store
 from bot.caselog.writer import CaseLogWriter
@@ -95,6 +97,23 @@ def build_services(
     )
 
 
+class GatewayApp(FastAPI):
+    """The FastAPI app behind a plain-ASGI front (:class:`HotPathRouter`).
+
+    The front sees every request first: socket.io and the two hot POSTs never enter FastAPI's
+    middleware stack (error, body-limit and telemetry wrappers, CORS); everything else does.
+    """
+
+    front: ASGIApp | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Dispatch through the front when there is one."""
+        if self.front is not None:
+            await self.front(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
+
+
 def create_app(
     settings: Settings,
     *,
@@ -140,7 +159,7 @@ def create_app(
                 db.dispose()
             log.info("gateway.stopped")
 
-    app = FastAPI(title="calmdesk gateway", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app = GatewayApp(title="calmdesk gateway", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.services = services
 
     @app.exception_handler(GatewayError)
@@ -213,8 +232,8 @@ def create_app(
         expose_headers=["x-calmdesk-token"],
     )
     sio = build_socket_server(services)
-    app.add_middleware(
-        HotPathRouter,
+    app.front = HotPathRouter(
+        partial(FastAPI.__call__, app),
         sio_app=socketio.ASGIApp(sio, socketio_path="socket.io"),
         services=services,
     )
