@@ -330,6 +330,26 @@ def bench_nlu(
     run_benchmark(settings, out or settings.path(settings.reports_dir), duration, console)
 
 
+@bench_app.command("rasa-boot")
+def bench_rasa_boot(
+    conversations: int = typer.Option(40, help="Scripted conversations per mode."),
+    out: Path | None = typer.Option(None, help="Report directory (default: reports/)."),
+) -> None:
+    """Rasa's CPU per message, stock vs rasa_boot's speed-ups: reports/bench-rasa-boot.*."""
+    from bot.rasa_runtime import train_core
+    from bot.rasa_runtime.boot_bench import bench_rasa_boot as run_bench
+
+    settings = get_settings()
+    report = run_bench(
+        settings, train_core(settings), out or settings.path(settings.reports_dir), conversations
+    )
+    console.print(
+        f"stock {report['stock']['cpu_ms_per_msg']} ms CPU/msg, rasa_boot "
+        f"{report['boot']['cpu_ms_per_msg']} ms ({report['cpu_ratio']}x); same conversations: "
+        f"{report['same_conversations']}"
+    )
+
+
 @bench_app.command("stack")
 def bench_stack(
     duration: float = typer.Option(20.0, help="Seconds per load level."),
