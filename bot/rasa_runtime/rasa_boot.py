@@ -22,8 +22,9 @@ Each replaces one hot spot a profile of Rasa 3.6 under load showed, with the sam
    HTTP call to the NLU endpoint (the gateway's relay).
 5. **``Domain.is_empty`` once.** :func:`install_domain_is_empty` keeps the answer on the
    loaded domain instead of building an empty domain for every message.
-6. **Rule matches cached.** :func:`install_rule_caches` remembers which rules match a given
-   sequence of conversation states, and skips deep copies made only for debug logs.
+6. **Rule matching that stops early.** :func:`install_rule_caches` stops checking rules against
+   older states once no rule is long enough to be ruled out by them (the same set of rules),
+   and skips deep copies made only for debug logs.
 7. **The prediction graph without dask.** :func:`install_graph_runner` runs Rasa's small
    policy graph depth first instead of through dask's scheduler, with dask's semantics.
 
@@ -206,18 +207,17 @@ def install_domain_is_empty() -> None:
     Domain.is_empty = is_empty
 
 
-RULE_CACHE_SIZE = 4096
-
-
 def install_rule_caches() -> None:
-    """The rule policy's matches cached by conversation states; no deep copies for logging.
+    """Rule matching that stops where no rule can be ruled out; no deep copies for logging.
 
-    ``RulePolicy._get_possible_keys`` checks every learned rule against the conversation's
-    states, several times per predicted action. Its answer depends only on the lookup and the
-    states, so it is kept per policy, keyed by the states' ``repr`` (bounded, oldest dropped).
-    The memoization and rule policies also ``copy.deepcopy`` the states for every debug log
-    call, logged or not; in those two modules ``copy`` is only used for that (a test checks
-    the source), so there it returns the value itself.
+    ``RulePolicy._get_possible_keys`` checks every learned rule against *every* state of the
+    conversation, newest first, several times per predicted action. A rule with ``k`` states is
+    applicable to any state ``k`` or more turns back (Rasa's ``_is_rule_applicable`` answers
+    ``True`` at once there), so once the turn index reaches the longest remaining rule nothing
+    more can be filtered out: the loop stops there, with the same resulting set, instead of
+    walking the whole (growing) history. The memoization and rule policies also
+    ``copy.deepcopy`` the states for every debug log call, logged or not; in those two modules
+    ``copy`` is only used for that (a test checks the source), so there it returns the value.
     """
     import types
 
@@ -226,20 +226,18 @@ def install_rule_caches() -> None:
     shim = types.SimpleNamespace(deepcopy=lambda value, memo=None: value)
     memoization.copy = shim
     rule_policy.copy = shim
-    original = rule_policy.RulePolicy._get_possible_keys
 
     def get_possible_keys(self: Any, lookup: dict[str, str], states: list[Any]) -> set[str]:
-        cache: dict[tuple[int, str], frozenset[str]] = self.__dict__.setdefault(
-            "_calmdesk_rule_keys", {}
-        )
-        key = (id(lookup), repr(states))
-        found = cache.get(key)
-        if found is None:
-            found = frozenset(original(self, lookup, states))
-            if len(cache) >= RULE_CACHE_SIZE:
-                cache.pop(next(iter(cache)))
-            cache[key] = found
-        return set(found)
+        lengths: dict[str, int] = self.__dict__.setdefault("_calmdesk_rule_lengths", {})
+        possible = set(lookup.keys())
+        for key in possible:
+            if key not in lengths:
+                lengths[key] = len(self._rule_key_to_state(key))
+        for index, state in enumerate(reversed(states)):
+            if index >= max((lengths[key] for key in possible), default=0):
+                break  # every remaining rule is shorter: all of them stay applicable
+            possible = {key for key in possible if self._is_rule_applicable(key, index, state)}
+        return possible
 
     rule_policy.RulePolicy._get_possible_keys = get_possible_keys
 
