@@ -89,6 +89,9 @@ class Settings(BaseSettings):
     # Circuit breaker (bot/breaker; see the README's "Circuit breaker" section).
     breaker_enabled: bool = True  # the gateway runs the breaker; False: no escalation
     breaker_policy: str = ""  # escalation policy YAML; empty: escalation/default_policy.yml
+    # The gateway's breaker commits its bookkeeping (states, decisions, events) in batches
+    # gathered over this window (the remedy ledger is always written at once).
+    breaker_write_interval_s: float = Field(0.2, ge=0, le=5)
 
     def path(self, value: Path) -> Path:
         """Resolve a configured path against the project root."""

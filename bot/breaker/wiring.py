@@ -59,6 +59,7 @@ def sql_escalation(
     listeners: tuple[Callable[[Event], None], ...] = (),
     actor: str = "circuit-breaker",
     write_behind: bool = False,
+    write_interval: float = 0.05,
     **engine_kwargs: object,
 ) -> SqlEscalation:
     """Build an engine whose state, ledger and events live in the (migrated) database at ``url``.
@@ -73,13 +74,14 @@ def sql_escalation(
         write_behind: Keep conversation states in memory and commit states, decision rows and
             events in batches from a background thread (:mod:`bot.breaker.write_behind`), as
             the gateway does; the ledger stays synchronous either way.
+        write_interval: Seconds the write-behind gathers changes into one batch.
         **engine_kwargs: Passed to :func:`bot.breaker.database.breaker_engine`.
     """
     policy = policy or default_policy()
     db = breaker_engine(url, **engine_kwargs)
     sessions = breaker_sessions(db)
     sql_store, ledger = SqlStateStore(sessions), SqlRemedyLedger(sessions, actor=actor)
-    writer = WriteBehind(sessions) if write_behind else None
+    writer = WriteBehind(sessions, interval=write_interval) if write_behind else None
     store = sql_store if writer is None else CachedStateStore(sql_store, writer)
     sink = SqlEventSink(sessions, listeners, writer)
     detector = IncidentDetector(policy.incidents) if incidents else None
@@ -113,6 +115,8 @@ def build_breaker_hook(settings: Settings) -> EscalationHook:
     policy_path = settings.path(Path(settings.breaker_policy)) if settings.breaker_policy else None
     policy = load_policy(policy_path)
     url = settings.sqlalchemy_url
-    system = sql_escalation(url, policy, write_behind=True)
+    system = sql_escalation(
+        url, policy, write_behind=True, write_interval=settings.breaker_write_interval_s
+    )
     shop = SqlShopStore(session_factory(make_engine(url)))
     return BreakerHook(system, SignalBuilder(shop, system.sessions))
