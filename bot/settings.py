@@ -83,6 +83,8 @@ class Settings(BaseSettings):
     # Send the gateway's parse to Rasa in the message metadata (``calmdesk_parse``), which
     # Rasa started through rasa_boot.py uses instead of calling its NLU endpoint (the relay).
     gateway_parse_in_metadata: bool = True
+    # Ask Rasa (through rasa_boot.py) which actions ran and which policies chose them.
+    gateway_rasa_trace: bool = True
     gateway_write_interval_s: float = Field(0.05, ge=0)  # case-log writer batching window
     gateway_socket_ping_interval_s: float = Field(25.0, gt=0)  # socket.io heartbeat
 

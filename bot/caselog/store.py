@@ -135,6 +135,8 @@ def conversation_history(engine: Engine, conversation_id: str) -> dict[str, Any]
                 "affect": t.affect,
                 "responses": t.responses or [],
                 "escalation": t.escalation,
+                "rasa_actions": t.rasa_actions,
+                "rasa_policy": t.rasa_policy,
                 "latencies_ms": t.latencies_ms or {},
                 "error": t.error,
             }

@@ -23,6 +23,7 @@ log = logging.getLogger("calmdesk.gateway")
 Pusher = Callable[[ConversationState, list[OutMessage]], Awaitable[None]]
 Handoff = Callable[[ConversationState, str, str, str | None], None]
 HANDOFF_KEY = "calmdesk_handoff"
+TRACE_KEY = "calmdesk_trace"  # Rasa's action trace (rasa_boot.py): not for the customer
 
 
 class LateAnswers:
@@ -81,6 +82,8 @@ class LateAnswers:
                     str(wanted.get("reason") or "dialogue"),
                     str(wanted.get("priority") or "normal"),
                 )
+                continue
+            if isinstance(custom, dict) and TRACE_KEY in custom:
                 continue
             kept.append({k: v for k, v in response.items() if k != "recipient_id"})
         delay_ms = (time.perf_counter() - started) * 1000

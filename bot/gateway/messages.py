@@ -50,3 +50,5 @@ class TurnWork:
     escalation: EscalationOutcome = NO_ESCALATION
     latencies: dict[str, float] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    rasa_actions: list[str] | None = None
+    rasa_policy: str | None = None

@@ -21,7 +21,7 @@ from bot.gateway.escalation_hook import (
     EscalationHook,
     EscalationOutcome,
 )
-from bot.gateway.late import LateAnswers
+from bot.gateway.late import HANDOFF_KEY, TRACE_KEY, LateAnswers
 from bot.gateway.messages import InboundMessage, PipelineResult, TurnWork
 from bot.gateway.metrics import GatewayMetrics
 from bot.gateway.parse_relay import ParseRelay
@@ -35,7 +35,6 @@ FALLBACK_TEXT = (
     'or write "human" and I\'ll pass you to a person.'
 )
 HANDOFF_TEXT = "I'm passing you to a member of our team. They'll reply here shortly."
-HANDOFF_KEY = "calmdesk_handoff"
 PARSE_KEY = "calmdesk_parse"  # read by bot/rasa_runtime/rasa_boot.py (install_parse_from_metadata)
 HUMAN_WORDS = frozenset(
     {"human", "agent", "person", "a human", "an agent", "real person", "talk to a human"}
@@ -276,10 +275,15 @@ class MessagePipeline:
         self, conversation: ConversationState, turn: TurnWork, responses: list[dict[str, Any]]
     ) -> None:
         handoff: dict[str, Any] | None = None
+        traced = False
         for response in responses:
             custom = response.get("custom")
             if isinstance(custom, dict) and isinstance(custom.get(HANDOFF_KEY), dict):
                 handoff = custom[HANDOFF_KEY]
+                continue
+            if isinstance(custom, dict) and isinstance(custom.get(TRACE_KEY), dict):
+                traced = True
+                self._take_trace(turn, custom[TRACE_KEY])
                 continue
             turn.responses.append({k: v for k, v in response.items() if k != "recipient_id"})
         if handoff is not None:
@@ -289,11 +293,20 @@ class MessagePipeline:
                 str(handoff.get("reason") or "dialogue"),
                 str(handoff.get("priority") or "normal"),
             )
-        elif not responses:
+        elif len(responses) == int(traced):
             # Rasa answers an empty list when a custom action failed (action server down).
             turn.errors.append("rasa_empty: Rasa sent no response (action server down?)")
             self.metrics.errors.labels("rasa_empty").inc()
             turn.responses.append({"text": FALLBACK_TEXT})
+
+    @staticmethod
+    def _take_trace(turn: TurnWork, trace: dict[str, Any]) -> None:
+        """Rasa's actions for this message and the first policy that chose one of them (the
+        session start, run by Rasa itself, has none)."""
+        actions = [str(a) for a in trace.get("actions") or [] if isinstance(a, str)]
+        policies = [p for p in trace.get("policies") or [] if isinstance(p, str)]
+        turn.rasa_actions = actions
+        turn.rasa_policy = policies[0][:120] if policies else None
 
     def _fallback(
         self, conversation: ConversationState, message: InboundMessage, turn: TurnWork
@@ -356,6 +369,8 @@ class MessagePipeline:
         metadata: dict[str, Any] = {"channel": message.channel}
         if self.settings.gateway_parse_in_metadata:
             metadata[PARSE_KEY] = parse
+        if self.settings.gateway_rasa_trace:
+            metadata[TRACE_KEY] = True
         if message.message_id is not None:
             metadata["message_id"] = message.message_id
         if conversation.customer_id is not None:
@@ -397,6 +412,8 @@ class MessagePipeline:
                 responses=turn.responses,
                 escalation=None if turn.escalation.action == "none" else turn.escalation.action,
                 latencies_ms={k: round(v, 2) for k, v in turn.latencies.items()},
+                rasa_actions=turn.rasa_actions,
+                rasa_policy=turn.rasa_policy,
                 error="; ".join(turn.errors) or None,
             )
         )

@@ -1,4 +1,4 @@
-"""Start ``rasa`` with seven speed-ups installed (runs in ``.venv-rasa``).
+"""Start ``rasa`` with seven speed-ups and a trace installed (runs in ``.venv-rasa``).
 
 Each replaces one hot spot a profile of Rasa 3.6 under load showed, with the same behaviour:
 
@@ -28,6 +28,10 @@ Each replaces one hot spot a profile of Rasa 3.6 under load showed, with the sam
 7. **The prediction graph without dask.** :func:`install_graph_runner` runs Rasa's small
    policy graph depth first instead of through dask's scheduler, with dask's semantics.
 
+And one addition: :func:`install_trace` returns, to a caller that asks
+(``metadata.calmdesk_trace``), the actions run and the policies that chose them, so the gateway's
+case log has them without reading the tracker.
+
 This file is executed by the Rasa environment's Python 3.10 (``python rasa_boot.py run ...``),
 never imported by calmdesk, so it imports only rasa and its dependencies. Turned off with
 ``CALMDESK_RASA_SPEEDUPS=false`` (plain ``rasa``).
@@ -51,6 +55,7 @@ def install() -> None:
     install_domain_is_empty()
     install_rule_caches()
     install_graph_runner()
+    install_trace()
 
 
 def install_validator() -> None:
@@ -290,6 +295,53 @@ def install_graph_runner() -> None:
             raise GraphRunError("Error running runner.") from e
 
     DaskGraphRunner.run = run
+
+
+TRACE_KEY = "calmdesk_trace"
+
+
+def install_trace() -> None:
+    """Tell the caller which actions ran and which policy chose them, when it asks.
+
+    A message whose metadata has ``calmdesk_trace: true`` (the gateway's) gets one more entry at
+    the end of its REST answer: ``{"custom": {"calmdesk_trace": {"actions": [...],
+    "policies": [...]}}}`` — the actions Rasa ran for it (``action_listen`` left out) and the
+    policy that predicted each. The gateway strips it and stores it with the turn. Without the
+    key nothing changes. It costs a list append per action.
+    """
+    from rasa.core.channels.channel import CollectingOutputChannel
+    from rasa.core.processor import MessageProcessor
+
+    run_action = MessageProcessor._run_action
+    handle_message = MessageProcessor.handle_message
+
+    async def traced_run_action(
+        self: Any, action: Any, tracker: Any, output_channel: Any, nlg: Any, prediction: Any
+    ) -> Any:
+        steps = getattr(output_channel, "calmdesk_steps", None)
+        if steps is not None and action.name() != "action_listen":
+            steps.append((action.name(), prediction.policy_name))
+        return await run_action(self, action, tracker, output_channel, nlg, prediction)
+
+    async def traced_handle_message(self: Any, message: Any) -> Any:
+        metadata = message.metadata if isinstance(message.metadata, dict) else {}
+        channel = message.output_channel
+        wanted = bool(metadata.pop(TRACE_KEY, False)) and isinstance(
+            channel, CollectingOutputChannel
+        )
+        if wanted:
+            channel.calmdesk_steps = []
+        result = await handle_message(self, message)
+        if wanted:
+            steps = channel.calmdesk_steps
+            trace = {"actions": [a for a, _ in steps], "policies": [p for _, p in steps]}
+            channel.messages.append(
+                {"recipient_id": message.sender_id, "custom": {TRACE_KEY: trace}}
+            )
+        return result
+
+    MessageProcessor._run_action = traced_run_action
+    MessageProcessor.handle_message = traced_handle_message
 
 
 PARSE_KEY = "calmdesk_parse"

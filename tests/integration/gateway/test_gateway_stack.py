@@ -52,6 +52,9 @@ def test_each_message_is_parsed_once_and_rasa_sees_our_parse(stack: Stack) -> No
     assert 'calmdesk_gateway_parse_relay_total{result="miss"}' not in metrics
     turns: Any = stack.history(sender)["turns"]
     assert [t["intent"] for t in turns][:1] == ["greet"]
+    # Rasa (through rasa_boot.py) said which actions ran and which policy chose them.
+    assert "utter_greet" in turns[0]["rasa_actions"]
+    assert turns[0]["rasa_policy"] in {"RulePolicy", "MemoizationPolicy"}
 
 
 def test_nlu_down_mid_conversation(stack: Stack) -> None:

@@ -647,3 +647,52 @@ def test_rasa_boot_plays_the_dialogue_exactly_as_stock_rasa() -> None:
     assert stock["bot_texts"] > 50
     assert boot["digest"] == stock["digest"]
     assert boot["messages"] == stock["messages"] == 6 * 12
+
+
+# Runs in the real Rasa environment on the trained dialogue: with the boot installed, a message
+# asking for the trace gets one more entry (the actions run and the policies that chose them),
+# the key is not stored in the tracker, and a message that does not ask gets none.
+TRACE_CHECK = """
+import asyncio, json, logging, runpy, sys
+runpy.run_path(sys.argv[1], run_name="calmdesk_boot")["install"]()
+from rasa.core.agent import Agent
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.utils.log_utils import configure_structlog
+configure_structlog(logging.WARNING)
+async def main():
+    agent = Agent.load(sys.argv[2])
+    asked, plain = CollectingOutputChannel(), CollectingOutputChannel()
+    wanted = {"calmdesk_trace": True, "channel": "rest"}
+    await agent.handle_message(UserMessage("/greet", asked, "t1", metadata=wanted))
+    await agent.handle_message(UserMessage("/greet", plain, "t2", metadata={"channel": "rest"}))
+    tracker = await agent.tracker_store.retrieve("t1")
+    user = [e for e in tracker.events if getattr(e, "type_name", "") == "user"][-1]
+    print(json.dumps({"asked": asked.messages, "plain": plain.messages, "stored": user.metadata}))
+asyncio.run(main())
+"""
+
+
+def test_rasa_boot_traces_actions_and_policies_when_asked() -> None:
+    settings = get_settings()
+    try:
+        python = rasa_python(settings)
+    except RasaNotInstalledError as exc:
+        pytest.skip(f"Rasa environment missing: {exc}")
+    model = train_core(settings)
+    done = subprocess.run(
+        [str(python), "-c", TRACE_CHECK, str(RASA_BOOT), str(model)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    *said, last = result["asked"]
+    assert said and all("text" in m for m in said)
+    trace = last["custom"]["calmdesk_trace"]
+    assert trace["actions"] == ["action_session_start", "utter_greet"]  # no action_listen
+    assert trace["policies"][0] is None  # the session start is Rasa's, no policy chose it
+    assert trace["policies"][1] in {"RulePolicy", "MemoizationPolicy"}
+    assert len(result["plain"]) == len(said)  # (utter_greet has random variants)
+    assert all("custom" not in m for m in result["plain"])
+    assert result["stored"]["channel"] == "rest" and "calmdesk_trace" not in result["stored"]

@@ -110,8 +110,14 @@ class FakeRasa:
         parsed = await self.gateway.post("/model/parse", json={"text": text, "message_id": "x"})
         parse = parsed.json()
         self.nlu_answers.append(parse)
-        self.received[sender].append((text, body.get("metadata") or {}))
-        return httpx.Response(200, json=self.answer(sender, parse["intent"]["name"], text))
+        metadata = body.get("metadata") or {}
+        self.received[sender].append((text, metadata))
+        answer = self.answer(sender, parse["intent"]["name"], text)
+        if metadata.get("calmdesk_trace"):  # as Rasa started through rasa_boot.py answers
+            actions = [f"utter_{parse['intent']['name']}"] if answer else ["action_failed"]
+            trace = {"actions": actions, "policies": ["RulePolicy"] * len(actions)}
+            answer.append({"recipient_id": sender, "custom": {"calmdesk_trace": trace}})
+        return httpx.Response(200, json=answer)
 
     @staticmethod
     def answer(sender: str, intent: str, text: str) -> list[dict[str, Any]]:

@@ -243,3 +243,23 @@ async def test_an_unreadable_case_log_still_gets_the_customer_an_answer(gateway:
                 text("ALTER TABLE case_conversations_away RENAME TO case_conversations")
             )
     assert (await gateway.send("nora", "hello")).json()[0]["text"] == "Hi! How can I help?"
+
+
+async def test_rasas_action_trace_is_logged_and_never_shown(gateway: Gateway) -> None:
+    answer = (await gateway.send("tracy", "hello")).json()
+    assert answer == [{"recipient_id": "tracy", "text": "Hi! How can I help?"}]
+    failed = (await gateway.send("tracy", "empty please")).json()
+    assert failed == [{"recipient_id": "tracy", "text": FALLBACK_TEXT}]  # trace alone = empty
+    history = await gateway.client.get(
+        "/api/conversations/tracy/history", headers={"X-Calmdesk-Backend-Key": "backend-secret"}
+    )
+    turns = history.json()["turns"]
+    assert turns[0]["rasa_actions"] == ["utter_greet"]
+    assert turns[0]["rasa_policy"] == "RulePolicy"
+    assert "rasa_empty" in turns[1]["error"]
+
+
+async def test_no_trace_is_asked_when_switched_off(make_gateway: Any) -> None:
+    gateway: Gateway = await make_gateway(gateway_rasa_trace=False)
+    await gateway.send("tom", "hello")
+    assert "calmdesk_trace" not in gateway.rasa.received["tom"][0][1]
