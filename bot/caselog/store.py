@@ -51,6 +51,13 @@ class StoredConversation:
     handoff_reason: str | None
     agent_id: int | None
     next_seq: int
+    #: ``(message_id, responses)`` of the latest turns that had a message id, oldest first
+    #: (so a client's retry after a restart is answered again, not processed twice).
+    answered: tuple[tuple[str, list[dict[str, Any]]], ...] = ()
+
+
+#: How many recent answered message ids a resumed conversation brings back.
+ANSWERED_ON_RESUME = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +80,12 @@ def load_conversation(engine: Engine, conversation_id: str) -> StoredConversatio
         last = connection.execute(
             select(func.max(Turn.seq)).where(Turn.conversation_id == conversation_id)
         ).scalar()
+        recent = connection.execute(
+            select(Turn.message_id, Turn.responses)
+            .where(Turn.conversation_id == conversation_id, Turn.message_id.is_not(None))
+            .order_by(Turn.seq.desc())
+            .limit(ANSWERED_ON_RESUME)
+        ).all()
     return StoredConversation(
         conversation_id=row.id,
         channel=row.channel,
@@ -82,6 +95,7 @@ def load_conversation(engine: Engine, conversation_id: str) -> StoredConversatio
         handoff_reason=row.handoff_reason,
         agent_id=row.agent_id,
         next_seq=0 if last is None else int(last) + 1,
+        answered=tuple((str(r.message_id), list(r.responses or [])) for r in reversed(recent)),
     )
 
 

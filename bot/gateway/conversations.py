@@ -189,6 +189,10 @@ class ConversationRegistry:
                 agent_id=stored.agent_id,
                 next_seq=stored.next_seq,
             )
+            for message_id, responses in stored.answered:  # retries after a restart
+                conversation.remember_answer(
+                    message_id, [{"recipient_id": conversation_id, **r} for r in responses]
+                )
         self._items[conversation_id] = conversation
         future.set_result(conversation)
         if len(self._items) > self.max_idle:

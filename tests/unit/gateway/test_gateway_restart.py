@@ -33,3 +33,29 @@ async def test_state_and_turn_numbers_survive_a_restart(
         await stop()
     finally:
         engine.dispose()
+
+
+async def test_a_retry_after_a_restart_is_answered_again_not_processed_twice(
+    tmp_path: Path, migrated_caselog_file: Path
+) -> None:
+    shutil.copy(migrated_caselog_file, tmp_path / "calmdesk.db")
+    settings = gateway_settings(tmp_path)
+    engine = make_engine(settings.sqlalchemy_url)
+    try:
+        first, stop = await start_gateway(settings, engine)
+        answer = (await first.send("cy", "hello", message_id="m-1")).json()
+        await stop()
+
+        second, stop = await start_gateway(settings, engine)
+        retried = await second.send("cy", "hello", message_id="m-1")  # the client's retry
+        assert retried.json() == answer
+        assert second.rasa.received["cy"] == []  # Rasa did not get it a second time
+        fresh = await second.send("cy", "hello", message_id="m-2")
+        assert fresh.json()[0]["text"] == "Hi! How can I help?"
+        history = await second.client.get(
+            "/api/conversations/cy/history", headers={"X-Calmdesk-Backend-Key": "backend-secret"}
+        )
+        assert [t["message_id"] for t in history.json()["turns"]] == ["m-1", "m-2"]
+        await stop()
+    finally:
+        engine.dispose()
