@@ -29,6 +29,8 @@ class ModelMeta:
     oos_threshold: float = 0.5
     anger_threshold: float = 0.5
     anger_logit_shift: float = 0.0
+    anger_scale: float = 1.0
+    anger_with_emotion_group: bool = False
     lora_rank: int = 8
     max_tokens: int = 128
     trained_at: str = ""

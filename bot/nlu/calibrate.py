@@ -1,8 +1,12 @@
-"""Post-training calibration: intent temperature, out-of-scope threshold, anger threshold."""
+"""Post-training calibration: intent temperature, out-of-scope threshold, anger score."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
+
+from bot.nlu.metrics import roc_auc
 
 
 def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
@@ -63,3 +67,78 @@ def fit_f1_threshold(scores: np.ndarray, labels: np.ndarray) -> float:
         if f1 > best_f1:
             best_t, best_f1 = t, f1
     return best_t
+
+
+def anger_evidence(
+    anger_logits: np.ndarray,
+    emotion_logits: np.ndarray,
+    group: Sequence[int],
+    with_group: bool,
+) -> np.ndarray:
+    """Anger evidence as a logit: the anger head's odds plus the emotion head's anger-group odds.
+
+    Adding odds lets either view raise the evidence and neither lower it. Only the anger head
+    also learned our customers' anger (the project's affect data); the emotion head (GoEmotions
+    alone) may add what it sees in general comments but must not dilute that.
+
+    Args:
+        anger_logits: the anger head's logits, ``[batch]``.
+        emotion_logits: the emotion head's logits, ``[batch, emotions]``.
+        group: indices of the anger-group emotions (anger, annoyance, disapproval).
+        with_group: add the group's view (False: the anger head alone).
+
+    Returns:
+        ``log(exp(anger_logit) + odds(any anger-group emotion))``, ``[batch]``.
+    """
+    anger = np.asarray(anger_logits, dtype=np.float64)
+    if not with_group or not len(group):
+        return anger
+    none = np.prod(1.0 - sigmoid(emotion_logits[:, list(group)].astype(np.float64)), axis=1)
+    none = np.clip(none, 1e-6, 1.0 - 1e-6)
+    return np.asarray(np.logaddexp(anger, np.log((1.0 - none) / none)))
+
+
+def fit_platt(scores: np.ndarray, labels: np.ndarray, iterations: int = 50) -> tuple[float, float]:
+    """Logistic calibration ``P(y) = sigmoid(scale * score + shift)`` by Newton's method.
+
+    Returns:
+        The scale and the shift.
+    """
+    x = np.stack([np.asarray(scores, dtype=np.float64), np.ones(len(scores))], axis=1)
+    y = np.asarray(labels, dtype=np.float64)
+    w = np.array([1.0, 0.0])
+    for _ in range(iterations):
+        p = sigmoid(x @ w)
+        hessian = (x * (p * (1 - p))[:, None]).T @ x + 1e-6 * np.eye(2)
+        step = np.linalg.solve(hessian, x.T @ (p - y))
+        w -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return float(w[0]), float(w[1])
+
+
+def fit_anger_score(
+    anger_logits: np.ndarray,
+    emotion_logits: np.ndarray,
+    group: Sequence[int],
+    labels: np.ndarray,
+) -> tuple[bool, float, float]:
+    """Choose by ROC-AUC on held-out comments whether the anger group's view is added, then
+    calibrate the evidence to a probability.
+
+    Args:
+        anger_logits: anger head logits of the calibration comments.
+        emotion_logits: emotion head logits of the same comments.
+        group: indices of the anger-group emotions.
+        labels: 1 where a comment has an anger-group label.
+
+    Returns:
+        ``(with_group, scale, shift)`` for :func:`anger_evidence` and the logistic map.
+    """
+    gold = np.asarray(labels).astype(bool)
+    with_group = bool(len(group)) and roc_auc(
+        gold, anger_evidence(anger_logits, emotion_logits, group, True)
+    ) > roc_auc(gold, anger_evidence(anger_logits, emotion_logits, group, False))
+    evidence = anger_evidence(anger_logits, emotion_logits, group, with_group)
+    scale, shift = fit_platt(evidence, gold)
+    return with_group, scale, shift

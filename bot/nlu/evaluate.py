@@ -27,7 +27,7 @@ from bot.nlu.metrics import (
 from bot.nlu.pipeline import NLUPipeline
 from bot.nlu.plots import confusion_png
 from bot.nlu.splits import bucket
-from bot.nlu.train_data import OUT_OF_SCOPE
+from bot.nlu.train_data import CLINC_PER_INTENT, OUT_OF_SCOPE
 from bot.settings import Settings
 
 INTENSITY_LADDER = (
@@ -122,7 +122,7 @@ def diet_job(settings: Settings) -> tuple[list[tuple[str, str]], list[tuple[str,
     data = load_nlu_data(data_dir)
     test = [(e.text, e.intent) for e in data.examples if bucket(e.text) == "test"]
     train = [(e.text, e.intent) for e in data.examples if bucket(e.text) != "test"]
-    train += [(t, OUT_OF_SCOPE) for t in load_clinc_out_of_scope(shared, "train", 4)]
+    train += [(t, OUT_OF_SCOPE) for t in load_clinc_out_of_scope(shared, "train", CLINC_PER_INTENT)]
     digest = hashlib.sha256(json.dumps([train, test]).encode()).hexdigest()
     return train, test, digest
 
@@ -188,8 +188,8 @@ def evaluate(settings: Settings, out_dir: Path, with_diet: bool, goemotions_limi
     report["bars_met"] = {
         "intent_accuracy": intents["accuracy"] >= BARS["intent_accuracy"]
         and ("diet" not in report or intents["accuracy"] > report["diet"]["accuracy"]),
-        "anger_f1": report["anger"]["model_head"]["f1"] >= BARS["anger_f1"],
-        "anger_auc": report["anger"]["model_head"]["roc_auc"] >= BARS["anger_auc"],
+        "anger_f1": bool(report["anger"]["model_head"]["f1"] >= BARS["anger_f1"]),
+        "anger_auc": bool(report["anger"]["model_head"]["roc_auc"] >= BARS["anger_auc"]),
     }
     (out_dir / "nlu-eval.json").write_text(json.dumps(report, indent=2, default=_plain) + "\n")
     return report

@@ -47,7 +47,7 @@ def binary_prf(gold: Sequence[bool], pred: Sequence[bool]) -> dict[str, float]:
     return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4)}
 
 
-def roc_auc(gold: Sequence[bool], scores: Sequence[float]) -> float:
+def roc_auc(gold: Sequence[bool] | np.ndarray, scores: Sequence[float] | np.ndarray) -> float:
     """Area under the ROC curve (Mann-Whitney U with tie correction)."""
     g = np.asarray(gold, dtype=bool)
     s = np.asarray(scores, dtype=float)

@@ -16,10 +16,16 @@ from typing import Any, Literal
 import numpy as np
 
 from bot.nlu import artefacts
-from bot.nlu.calibrate import sigmoid, softmax
+from bot.nlu.calibrate import anger_evidence, sigmoid, softmax
+from bot.nlu.datasets import GOEMOTIONS_ANGER_GROUP
 
 Backend = Literal["onnx", "torch"]
 Forward = Callable[[Sequence[str]], dict[str, np.ndarray]]
+
+
+def anger_group(emotions: Sequence[str]) -> list[int]:
+    """Indices of GoEmotions' anger group (anger, annoyance, disapproval) among ``emotions``."""
+    return [i for i, name in enumerate(emotions) if name in GOEMOTIONS_ANGER_GROUP]
 
 
 def _quantized(encoder: Any) -> Any:
@@ -136,6 +142,7 @@ class NLUModel:
         """
         self.meta = artefacts.load_meta(directory)
         self.backend = backend
+        self._anger_group = anger_group(self.meta.emotions)
         if backend == "onnx":
             self._forward = _onnx_forward(directory, self.meta, threads, quantize)
         else:
@@ -147,7 +154,10 @@ class NLUModel:
             return []
         out = self._forward(texts)
         intents = softmax(out["intent"], self.meta.temperature)
-        anger = sigmoid(out["anger"] + self.meta.anger_logit_shift)
+        evidence = anger_evidence(
+            out["anger"], out["emotions"], self._anger_group, self.meta.anger_with_emotion_group
+        )
+        anger = sigmoid(self.meta.anger_scale * evidence + self.meta.anger_logit_shift)
         intensity = sigmoid(out["intensity"])
         emotions = sigmoid(out["emotions"])
         sentiment = softmax(out["sentiment"])

@@ -16,6 +16,8 @@ from torch import nn
 
 from bot.nlu import artefacts
 from bot.nlu.calibrate import (
+    anger_evidence,
+    fit_anger_score,
     fit_f1_threshold,
     fit_oos_threshold,
     fit_temperature,
@@ -26,8 +28,14 @@ from bot.nlu.data import data_files, fingerprint, load_nlu_data
 from bot.nlu.encoder import ENCODER_NAME, model_path
 from bot.nlu.errors import TrainingDataError
 from bot.nlu.lora import add_adapters, factor_state
+from bot.nlu.model import anger_group
 from bot.nlu.network import MultiTaskNetwork
-from bot.nlu.train_data import OUT_OF_SCOPE, TrainingSet, build_training_set
+from bot.nlu.train_data import (
+    CLINC_PER_INTENT,
+    OUT_OF_SCOPE,
+    TrainingSet,
+    build_training_set,
+)
 
 Progress = Callable[[str, int, int], None]
 T = TypeVar("T")
@@ -40,7 +48,7 @@ class TrainConfig:
 
     steps: int = 500
     intent_batch: int = 32
-    emotion_batch: int = 16
+    emotion_batch: int = 32
     affect_batch: int = 8
     lr: float = 1e-3
     head_lr: float = 3e-3
@@ -49,6 +57,7 @@ class TrainConfig:
     adapter_from_layer: int = 2
     max_tokens: int = 48
     goemotions_negatives: int = 9000
+    clinc_per_intent: int = CLINC_PER_INTENT
     seed: int = 13
     threads: int = 0
 
@@ -101,13 +110,6 @@ def batch_logits(
     return out
 
 
-def prior_shift(ts: TrainingSet) -> float:
-    """Logit correction from the anger-enriched training mix back to GoEmotions' base rate."""
-    train = np.mean([r.anger for r in ts.emotion_train])
-    natural = np.mean([r.anger for r in ts.emotion_calib])
-    return float(np.log(natural / (1 - natural)) - np.log(train / (1 - train)))
-
-
 def ridge_logit_fit(
     features: np.ndarray, targets: np.ndarray, strength: float = 30.0
 ) -> tuple[np.ndarray, float]:
@@ -122,6 +124,23 @@ def ridge_logit_fit(
     gram = x.T @ x + strength * np.eye(x.shape[1])
     weight = np.linalg.solve(gram, x.T @ (y - mean_y))
     return weight.astype(np.float32), float(mean_y - mean_x @ weight)
+
+
+def calibrate_anger(
+    net: MultiTaskNetwork, tokenizer: Any, ts: TrainingSet, max_tokens: int
+) -> tuple[bool, float, float, float]:
+    """Fit the anger score on the held-out GoEmotions comments.
+
+    Returns:
+        Whether the emotion head's anger group is added, the logistic scale and shift, and
+        the F1-optimal decision threshold.
+    """
+    ge = batch_logits(net, tokenizer, [r.text for r in ts.emotion_calib], max_tokens)
+    labels = np.array([int(r.anger) for r in ts.emotion_calib])
+    group = anger_group(ts.emotions)
+    with_group, scale, shift = fit_anger_score(ge["anger"], ge["emotions"], group, labels)
+    evidence = anger_evidence(ge["anger"], ge["emotions"], group, with_group)
+    return with_group, scale, shift, fit_f1_threshold(sigmoid(scale * evidence + shift), labels)
 
 
 def _loss(out: dict[str, torch.Tensor], targets: dict[str, torch.Tensor], ni: int, ne: int) -> Any:
@@ -212,7 +231,10 @@ def train_nlu(
     torch.manual_seed(cfg.seed)
     started = time.perf_counter()
     ts = build_training_set(
-        load_nlu_data(nlu_data_dir), shared_dir, goemotions_negatives=cfg.goemotions_negatives
+        load_nlu_data(nlu_data_dir),
+        shared_dir,
+        goemotions_negatives=cfg.goemotions_negatives,
+        clinc_per_intent=cfg.clinc_per_intent,
     )
     from transformers import AutoModel, AutoTokenizer
 
@@ -228,10 +250,9 @@ def train_nlu(
     labels = np.array([y for _, y in ts.intent_calib])
     temperature = fit_temperature(calib["intent"], labels)
     threshold = fit_oos_threshold(softmax(calib["intent"], temperature), labels, oos)
-    anger_shift = prior_shift(ts)
-    ge = batch_logits(net, tokenizer, [r.text for r in ts.emotion_calib], cfg.max_tokens)
-    anger_labels = np.array([int(r.anger) for r in ts.emotion_calib])
-    anger_threshold = fit_f1_threshold(sigmoid(ge["anger"] + anger_shift), anger_labels)
+    with_group, anger_scale, anger_shift, anger_threshold = calibrate_anger(
+        net, tokenizer, ts, cfg.max_tokens
+    )
     affect = batch_logits(net, tokenizer, [r.text for r in ts.affect_train], cfg.max_tokens)
     weight, bias = ridge_logit_fit(
         affect["features"], np.array([r.intensity for r in ts.affect_train])
@@ -253,6 +274,8 @@ def train_nlu(
         oos_threshold=threshold,
         anger_threshold=anger_threshold,
         anger_logit_shift=anger_shift,
+        anger_scale=anger_scale,
+        anger_with_emotion_group=with_group,
         lora_rank=cfg.rank,
         max_tokens=128,
         trained_at=datetime.now(UTC).isoformat(timespec="seconds"),

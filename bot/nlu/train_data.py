@@ -21,6 +21,8 @@ OUT_OF_SCOPE = "out_of_scope"
 # Target anger intensity per label of the project's affect data.
 INTENSITY = {"calm": 0.05, "annoyed": 0.4, "angry": 0.7, "furious": 0.95}
 SENTIMENT_INDEX = {"negative": 0, "neutral": 1, "positive": 2}
+#: Out-of-scope training queries taken per out-of-domain CLINC150 intent (~110 intents).
+CLINC_PER_INTENT = 2
 
 
 @dataclass
@@ -80,7 +82,7 @@ def build_training_set(
     *,
     goemotions_negatives: int,
     goemotions_calib: int = 3000,
-    clinc_per_intent: int = 4,
+    clinc_per_intent: int = CLINC_PER_INTENT,
     seed: int = 13,
 ) -> TrainingSet:
     """Build the training, calibration and test sets.

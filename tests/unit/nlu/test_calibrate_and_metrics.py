@@ -1,6 +1,15 @@
 import numpy as np
 
-from bot.nlu.calibrate import fit_f1_threshold, fit_oos_threshold, fit_temperature, softmax
+from bot.nlu.calibrate import (
+    anger_evidence,
+    fit_anger_score,
+    fit_f1_threshold,
+    fit_oos_threshold,
+    fit_platt,
+    fit_temperature,
+    sigmoid,
+    softmax,
+)
 from bot.nlu.metrics import accuracy, binary_prf, macro_f1, roc_auc
 
 
@@ -37,3 +46,39 @@ def test_metrics() -> None:
     assert binary_prf([True, False, True], [True, True, False])["precision"] == 0.5
     assert roc_auc([False, False, True, True], [0.1, 0.2, 0.8, 0.9]) == 1.0
     assert roc_auc([False, True], [0.5, 0.5]) == 0.5
+
+
+def test_anger_evidence_without_the_group_is_the_anger_head() -> None:
+    anger = np.array([-2.0, 0.5, 3.0])
+    emotions = np.zeros((3, 4))
+    assert np.allclose(anger_evidence(anger, emotions, [1, 2], False), anger)
+
+
+def test_anger_evidence_adds_the_group_odds_and_never_lowers_the_head() -> None:
+    anger = np.array([0.0, 4.0])
+    emotions = np.array([[0.0, 0.0, -50.0], [-50.0, -50.0, 9.0]])
+    evidence = anger_evidence(anger, emotions, [0, 1], True)
+    # row 0: head odds 1 + group odds 0.75 / 0.25 = 3 -> 4; row 1: the group adds nothing
+    assert np.isclose(evidence[0], np.log(4.0))
+    assert evidence[1] >= 4.0 and np.isclose(evidence[1], 4.0, atol=1e-4)
+
+
+def test_platt_recovers_a_logistic_map() -> None:
+    rng = np.random.default_rng(1)
+    scores = rng.normal(0, 2, 20_000)
+    labels = rng.random(20_000) < sigmoid(0.5 * scores - 1.0)
+    scale, shift = fit_platt(scores, labels)
+    assert abs(scale - 0.5) < 0.05 and abs(shift + 1.0) < 0.08
+
+
+def test_anger_score_adds_the_group_only_when_it_ranks_better() -> None:
+    rng = np.random.default_rng(2)
+    labels = rng.random(3000) < 0.2
+    uninformed = rng.normal(-3, 1, 3000)
+    informed = uninformed + 3.0 * labels
+    emotions = rng.normal(-2, 1, (3000, 3))
+    emotions[labels, 0] += 3.0  # the group's first emotion knows
+    with_group, scale, _ = fit_anger_score(uninformed, emotions, [0, 1], labels)
+    assert with_group and scale > 0
+    quiet = np.full((3000, 3), -30.0)  # the group sees nothing: adding it cannot help
+    assert fit_anger_score(informed, quiet, [0, 1], labels)[0] is False
