@@ -360,6 +360,13 @@ def bench_stack(
     prepare: bool = typer.Option(
         False, help="Only train (or find cached) the stock Rasa model, then exit."
     ),
+    stock_model: Path | None = typer.Option(
+        None,
+        exists=True,
+        dir_okay=False,
+        help="Use this trained stock Rasa model (the report says if it is not the one for the "
+        "current nlu_data).",
+    ),
 ) -> None:
     """Whole stack vs stock Rasa 3.6, same script, same run: reports/bench-stack.{json,md}."""
     from bot.stackbench.bench import ALL_TARGETS, run_stack_benchmark
@@ -384,6 +391,7 @@ def bench_stack(
             duration,
             tuple(target) or ALL_TARGETS,
             say,
+            stock_model,
         )
     except StackBenchError as exc:
         console.print(f"[red]{exc}[/red]")

@@ -24,7 +24,7 @@ from bot.settings import PROJECT_ROOT, Settings
 from bot.stackbench.conversations import ConversationSampler
 from bot.stackbench.report import build_report, write_reports
 from bot.stackbench.runner import LEVELS, LevelFigures, Script, run_target
-from bot.stackbench.stock_rasa import ensure_stock_model, stock_dir
+from bot.stackbench.stock_rasa import build_project, cached_model, ensure_stock_model, stock_dir
 from bot.stackbench.targets import calmdesk_stack, cli_serves, stock_target
 
 ALL_TARGETS = ("stock-rasa", "calmdesk-rasa", "calmdesk-gateway")
@@ -86,6 +86,7 @@ def run_stack_benchmark(
     duration: float,
     targets: tuple[str, ...] = ALL_TARGETS,
     progress: Callable[[str], None] = print,
+    stock_model: Path | None = None,
 ) -> dict[str, Any]:
     """Run the stack benchmark and write the reports.
 
@@ -95,6 +96,8 @@ def run_stack_benchmark(
         duration: Seconds per level (ARCHITECTURE.md's method: 20).
         targets: Which of :data:`ALL_TARGETS` to run.
         progress: Receives one line per step.
+        stock_model: Use this trained stock model instead of the one cached for the current
+            data (e.g. a model trained on an earlier ``nlu_data``: the report says so).
 
     Returns:
         The report.
@@ -113,11 +116,23 @@ def run_stack_benchmark(
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     if "stock-rasa" in targets:
-        model = ensure_stock_model(settings, progress)
+        current = cached_model(settings, build_project(settings))
+        model = stock_model or ensure_stock_model(settings, progress)
         with stock_target(settings, model, work / "stock-rasa") as target:
             rows += run_target(target, script, duration, progress=progress)
             meta.setdefault("targets", {})["stock-rasa"] = target.description
-        meta["stock_model"] = str(model.relative_to(stock_dir(settings)))
+        meta["stock_model"] = {
+            "path": str(model.relative_to(stock_dir(settings)))
+            if model.is_relative_to(stock_dir(settings))
+            else str(model),
+            "trained_on_current_data": model.resolve() == current.resolve(),
+        }
+        if model.resolve() != current.resolve():
+            meta["notes"].append(
+                f"The stock Rasa model ({model.name}) was trained on an earlier version of "
+                "nlu_data than the current one (given with --stock-model): its pipeline, "
+                "policies and intents are the same, the training examples differ."
+            )
     for name in ("calmdesk-rasa", "calmdesk-gateway"):
         if name not in targets:
             continue
