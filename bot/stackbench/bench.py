@@ -117,7 +117,7 @@ def run_stack_benchmark(
     work.mkdir(parents=True)
     if "stock-rasa" in targets:
         current = cached_model(settings, build_project(settings))
-        model = stock_model or ensure_stock_model(settings, progress)
+        model = stock_model.resolve() if stock_model else ensure_stock_model(settings, progress)
         with stock_target(settings, model, work / "stock-rasa") as target:
             rows += run_target(target, script, duration, progress=progress)
             meta.setdefault("targets", {})["stock-rasa"] = target.description
