@@ -16,6 +16,7 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -320,6 +321,25 @@ def test_no_rasa_import_in_our_code() -> None:
         assert not rasa_import.search(path.read_text("utf-8")), path
 
 
+def run_in_rasa(script: str, *args: str) -> Any:
+    """Run ``script`` with the Rasa environment's Python; its last stdout line, as JSON.
+
+    Skips the test when the Rasa environment is missing.
+    """
+    try:
+        python = rasa_python(get_settings())
+    except RasaNotInstalledError as exc:
+        pytest.skip(f"Rasa environment missing: {exc}")
+    done = subprocess.run(
+        [str(python), "-c", script, *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 # Runs in the real Rasa environment: the compiled validator accepts and rejects exactly what
 # Rasa's stock `jsonschema.validate(response, spec)` does, and leaves other schemas alone.
 VALIDATOR_CHECK = """
@@ -354,19 +374,7 @@ print(json.dumps({"stock": stock, "compiled": compiled, "other": other,
 
 
 def test_rasa_boot_validator_matches_stock_validation() -> None:
-    settings = get_settings()
-    try:
-        python = rasa_python(settings)
-    except RasaNotInstalledError as exc:
-        pytest.skip(f"Rasa environment missing: {exc}")
-    done = subprocess.run(
-        [str(python), "-c", VALIDATOR_CHECK, str(RASA_BOOT)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=True,
-    )
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result = run_in_rasa(VALIDATOR_CHECK, str(RASA_BOOT))
     assert result["compiled"] == result["stock"]
     assert result["stock"][:2] == ["ok", "ok"]
     assert all(value.startswith("invalid:") for value in result["stock"][2:])
@@ -412,19 +420,7 @@ print(json.dumps({"stock": stock, "patched": patched, "stock_events": stock_even
 
 
 def test_rasa_boot_event_types_match_the_subclass_walk() -> None:
-    settings = get_settings()
-    try:
-        python = rasa_python(settings)
-    except RasaNotInstalledError as exc:
-        pytest.skip(f"Rasa environment missing: {exc}")
-    done = subprocess.run(
-        [str(python), "-c", EVENT_TYPES_CHECK, str(RASA_BOOT)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=True,
-    )
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result = run_in_rasa(EVENT_TYPES_CHECK, str(RASA_BOOT))
     assert result["names"] > 20
     assert result["patched"] == result["stock"]
     assert result["stock"]["no_such_event"].startswith("ValueError")
@@ -485,19 +481,7 @@ asyncio.run(main())
 
 
 def test_rasa_boot_keepalive_requests_match_stock() -> None:
-    settings = get_settings()
-    try:
-        python = rasa_python(settings)
-    except RasaNotInstalledError as exc:
-        pytest.skip(f"Rasa environment missing: {exc}")
-    done = subprocess.run(
-        [str(python), "-c", KEEPALIVE_CHECK, str(RASA_BOOT)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=True,
-    )
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result = run_in_rasa(KEEPALIVE_CHECK, str(RASA_BOOT))
     assert result["patched"][3:] == result["stock"][3:]  # non-JSON answer, 4xx error
     stock_body = json.loads(result["stock"][0]["body"])
     patched_body = json.loads(result["patched"][0]["body"])
@@ -559,19 +543,7 @@ asyncio.run(main())
 
 
 def test_rasa_boot_takes_the_gateways_parse_from_the_metadata() -> None:
-    settings = get_settings()
-    try:
-        python = rasa_python(settings)
-    except RasaNotInstalledError as exc:
-        pytest.skip(f"Rasa environment missing: {exc}")
-    done = subprocess.run(
-        [str(python), "-c", METADATA_CHECK, str(RASA_BOOT)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=True,
-    )
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result = run_in_rasa(METADATA_CHECK, str(RASA_BOOT))
     given, other, plain = result["out"]
     assert given["intent"]["name"] == "greet" and given["affect"] == {"anger": 0.1}
     assert result["left"] == {"channel": "rest"}  # not stored twice in the tracker
@@ -614,19 +586,7 @@ print(json.dumps(report))
 
 
 def test_rasa_boot_skips_only_deep_copies_made_for_debug_logs() -> None:
-    settings = get_settings()
-    try:
-        python = rasa_python(settings)
-    except RasaNotInstalledError as exc:
-        pytest.skip(f"Rasa environment missing: {exc}")
-    done = subprocess.run(
-        [str(python), "-c", COPY_USES_CHECK],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=True,
-    )
-    report = json.loads(done.stdout.strip().splitlines()[-1])
+    report = run_in_rasa(COPY_USES_CHECK)
     assert set(report) == {"rasa.core.policies.memoization", "rasa.core.policies.rule_policy"}
     uses = [use for module_uses in report.values() for use in module_uses]
     assert len(uses) >= 3
@@ -673,20 +633,11 @@ asyncio.run(main())
 
 
 def test_rasa_boot_traces_actions_and_policies_when_asked() -> None:
-    settings = get_settings()
     try:
-        python = rasa_python(settings)
+        model = train_core(get_settings())
     except RasaNotInstalledError as exc:
         pytest.skip(f"Rasa environment missing: {exc}")
-    model = train_core(settings)
-    done = subprocess.run(
-        [str(python), "-c", TRACE_CHECK, str(RASA_BOOT), str(model)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=True,
-    )
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result = run_in_rasa(TRACE_CHECK, str(RASA_BOOT), str(model))
     *said, last = result["asked"]
     assert said and all("text" in m for m in said)
     trace = last["custom"]["calmdesk_trace"]
