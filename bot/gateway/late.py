@@ -16,14 +16,13 @@ from bot.caselog.writer import CaseLogWriter
 from bot.db.base import utcnow
 from bot.gateway.conversations import ConversationState, OutMessage
 from bot.gateway.metrics import GatewayMetrics
+from bot.gateway.rasa_answer import read_rasa_answer
 from bot.gateway.upstream import UpstreamError
 
 log = logging.getLogger("calmdesk.gateway")
 
 Pusher = Callable[[ConversationState, list[OutMessage]], Awaitable[None]]
 Handoff = Callable[[ConversationState, str, str, str | None], None]
-HANDOFF_KEY = "calmdesk_handoff"
-TRACE_KEY = "calmdesk_trace"  # Rasa's action trace (rasa_boot.py): not for the customer
 
 
 class LateAnswers:
@@ -71,21 +70,10 @@ class LateAnswers:
                 extra={"conversation_id": conversation.conversation_id, "error": exc.code},
             )
             return
-        kept: list[dict[str, Any]] = []
-        for response in responses:
-            custom = response.get("custom")
-            if isinstance(custom, dict) and isinstance(custom.get(HANDOFF_KEY), dict):
-                wanted = custom[HANDOFF_KEY]
-                self.handoff(
-                    conversation,
-                    "dialogue",
-                    str(wanted.get("reason") or "dialogue"),
-                    str(wanted.get("priority") or "normal"),
-                )
-                continue
-            if isinstance(custom, dict) and TRACE_KEY in custom:
-                continue
-            kept.append({k: v for k, v in response.items() if k != "recipient_id"})
+        answer = read_rasa_answer(responses)
+        if answer.handoff is not None:
+            self.handoff(conversation, "dialogue", answer.handoff.reason, answer.handoff.priority)
+        kept = answer.messages
         delay_ms = (time.perf_counter() - started) * 1000
         self.metrics.errors.labels("rasa_late").inc()
         log.info(

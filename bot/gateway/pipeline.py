@@ -21,10 +21,11 @@ from bot.gateway.escalation_hook import (
     EscalationHook,
     EscalationOutcome,
 )
-from bot.gateway.late import HANDOFF_KEY, TRACE_KEY, LateAnswers
+from bot.gateway.late import LateAnswers
 from bot.gateway.messages import InboundMessage, PipelineResult, TurnWork
 from bot.gateway.metrics import GatewayMetrics
 from bot.gateway.parse_relay import ParseRelay
+from bot.gateway.rasa_answer import TRACE_KEY, read_rasa_answer
 from bot.gateway.upstream import UpstreamError, Upstreams
 from bot.settings import Settings
 
@@ -274,39 +275,16 @@ class MessagePipeline:
     def _take_rasa_responses(
         self, conversation: ConversationState, turn: TurnWork, responses: list[dict[str, Any]]
     ) -> None:
-        handoff: dict[str, Any] | None = None
-        traced = False
-        for response in responses:
-            custom = response.get("custom")
-            if isinstance(custom, dict) and isinstance(custom.get(HANDOFF_KEY), dict):
-                handoff = custom[HANDOFF_KEY]
-                continue
-            if isinstance(custom, dict) and isinstance(custom.get(TRACE_KEY), dict):
-                traced = True
-                self._take_trace(turn, custom[TRACE_KEY])
-                continue
-            turn.responses.append({k: v for k, v in response.items() if k != "recipient_id"})
-        if handoff is not None:
-            self._handoff(
-                conversation,
-                "dialogue",
-                str(handoff.get("reason") or "dialogue"),
-                str(handoff.get("priority") or "normal"),
-            )
-        elif len(responses) == int(traced):
+        answer = read_rasa_answer(responses)
+        turn.responses.extend(answer.messages)
+        turn.rasa_actions, turn.rasa_policy = answer.actions, answer.policy
+        if answer.handoff is not None:
+            self._handoff(conversation, "dialogue", answer.handoff.reason, answer.handoff.priority)
+        elif not answer.messages:
             # Rasa answers an empty list when a custom action failed (action server down).
             turn.errors.append("rasa_empty: Rasa sent no response (action server down?)")
             self.metrics.errors.labels("rasa_empty").inc()
             turn.responses.append({"text": FALLBACK_TEXT})
-
-    @staticmethod
-    def _take_trace(turn: TurnWork, trace: dict[str, Any]) -> None:
-        """Rasa's actions for this message and the first policy that chose one of them (the
-        session start, run by Rasa itself, has none)."""
-        actions = [str(a) for a in trace.get("actions") or [] if isinstance(a, str)]
-        policies = [p for p in trace.get("policies") or [] if isinstance(p, str)]
-        turn.rasa_actions = actions
-        turn.rasa_policy = policies[0][:120] if policies else None
 
     def _fallback(
         self, conversation: ConversationState, message: InboundMessage, turn: TurnWork
