@@ -278,35 +278,31 @@ class CpuAccount:
     def __init__(self, pids: Mapping[str, int]) -> None:
         """Account for ``pids`` (name -> process id, descendants included)."""
         self.pids = dict(pids)
-        self._start: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
-        self._each: dict[str, float] = {}
+        self._start: tuple[float, float, float] = (0.0, 0.0, 0.0)
         self._start_each: dict[str, float] = {}
         #: CPU seconds (user + system) each target process used between start and stop.
         self.process_seconds: dict[str, float] = {}
 
-    def _now(self) -> tuple[float, float, float, float]:
-        self._each = {name: _tree_cpu_seconds(pid) for name, pid in self.pids.items()}
+    def _sample(self) -> tuple[tuple[float, float, float], dict[str, float]]:
+        """(wall, machine busy, this process) and the CPU seconds of each target so far."""
+        each = {name: _tree_cpu_seconds(pid) for name, pid in self.pids.items()}
         mine = psutil.Process().cpu_times()
-        return (
-            time.perf_counter(),
-            _machine_busy_seconds(),
-            sum(self._each.values()),
-            mine.user + mine.system,
-        )
+        return (time.perf_counter(), _machine_busy_seconds(), mine.user + mine.system), each
 
     def start(self) -> None:
         """Take the starting sample."""
-        self._start = self._now()
-        self._start_each = dict(self._each)
+        self._start, self._start_each = self._sample()
 
     def stop(self) -> dict[str, float]:
         """Percent of the whole machine (all cores = 100) used by each party since start.
 
         Also sets :attr:`process_seconds` (per target process, for CPU cost per message).
         """
-        wall, busy, targets, mine = (b - a for a, b in zip(self._start, self._now(), strict=True))
+        now, each = self._sample()
+        wall, busy, mine = (b - a for a, b in zip(self._start, now, strict=True))
+        targets = sum(each.values()) - sum(self._start_each.values())
         self.process_seconds = {
-            name: max(0.0, self._each[name] - self._start_each.get(name, 0.0)) for name in self.pids
+            name: max(0.0, each[name] - self._start_each.get(name, 0.0)) for name in self.pids
         }
         capacity = max(wall, 1e-9) * (psutil.cpu_count() or 1) / 100.0
         return {
