@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 from pathlib import Path
 from typing import Any
 
@@ -173,3 +175,37 @@ async def test_product_question_is_honest_about_no_match_and_polite_on_errors(
         ]
     finally:
         use_catalogue_search(None)
+
+
+async def test_catalogue_search_keeps_one_connection_for_many_searches() -> None:
+    """A real keep-alive HTTP server on loopback: three searches arrive over one TCP
+    connection (a client per search cost a TLS context each: half the action server's CPU)."""
+    connections = 0
+    body = json.dumps({"query": "q", "results": []}).encode()
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        while head := await reader.readuntil(b"\r\n\r\n"):
+            length = next(
+                int(line.split(b":")[1])
+                for line in head.split(b"\r\n")
+                if line.lower().startswith(b"content-length")
+            )
+            await reader.readexactly(length)
+            writer.write(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                + f"Content-Length: {len(body)}\r\n\r\n".encode()
+                + body
+            )
+            await writer.drain()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        search = CatalogueSearch(f"http://127.0.0.1:{port}")
+        results = [await search.search(f"question {n}") for n in range(3)]
+    finally:
+        server.close()
+    assert results == [[], [], []]
+    assert connections == 1
