@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     # Start Rasa through bot/rasa_runtime/rasa_boot.py with its speed-ups (compiled action-response
     # schema, event types from a dict, keep-alive to the action server); false runs plain rasa.
     rasa_speedups: bool = True
+    # With the speed-ups: compare every incremental dialogue-state answer with Rasa's own
+    # function and raise on a difference (twice the featurization cost; the tests turn it on).
+    rasa_verify_states: bool = False
 
     # Stores.
     database_url: str = ""  # empty: SQLite file under var_dir

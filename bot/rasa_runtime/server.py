@@ -144,8 +144,9 @@ def rasa_run_command(
         environ: Environment to start from (default: ``os.environ``).
 
     Rasa starts through :mod:`bot.rasa_runtime.rasa_boot` (its speed-ups: the action-response
-    schema compiled once, event types from a dict, keep-alive to the action server) unless
-    ``settings.rasa_speedups`` is off.
+    schema compiled once, event types from a dict, keep-alive to the action server, incremental
+    dialogue states, ...) unless ``settings.rasa_speedups`` is off; with
+    ``settings.rasa_verify_states`` it checks each incremental state against Rasa's own.
 
     Returns:
         ``(argv, env)`` where ``env`` is the complete environment for the child.
@@ -180,6 +181,8 @@ def rasa_run_command(
     env = rasa_subprocess_env(base, venv=rasa_venv_dir(settings))
     env.setdefault("LOG_LEVEL", settings.log_level.upper())
     env.update(rasa_endpoint_env(settings, nlu_url, environ=base))
+    if settings.rasa_speedups:
+        env["CALMDESK_RASA_VERIFY_STATES"] = "true" if settings.rasa_verify_states else "false"
     return argv, env
 
 

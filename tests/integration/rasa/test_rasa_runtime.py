@@ -195,6 +195,15 @@ def test_run_command_binds_loopback_and_sets_every_endpoint_variable(settings: S
     argv, _ = rasa_run_command(stock, model, 1, "http://x")
     assert argv[:2] == [str(rasa_executable(settings)), "run"]
 
+    # The boot's state check follows the setting, whatever the parent's environment says.
+    verifying = settings.model_copy(update={"rasa_verify_states": True})
+    quiet = settings.model_copy(update={"rasa_verify_states": False})
+    loud = {"CALMDESK_RASA_VERIFY_STATES": "true"}
+    _, env = rasa_run_command(verifying, model, 1, "http://x", environ={})
+    assert env["CALMDESK_RASA_VERIFY_STATES"] == "true"
+    _, env = rasa_run_command(quiet, model, 1, "http://x", environ=loud)
+    assert env["CALMDESK_RASA_VERIFY_STATES"] == "false"
+
 
 def test_endpoints_yml_reads_exactly_our_variables() -> None:
     """Every ${VAR} in endpoints.yml is one rasa_endpoint_env sets, and vice versa."""
