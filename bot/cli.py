@@ -318,93 +318,19 @@ def seed(
     console.print(f"Seeded {url}: {report}")
 
 
-@bench_app.command("nlu")
-def bench_nlu(
-    duration: float = typer.Option(20.0, help="Seconds per load level."),
-    out: Path | None = typer.Option(None, help="Report directory (default: reports/)."),
-) -> None:
-    """Benchmark the NLU service (fixed-rate and saturation), write JSON + markdown."""
-    from bot.nlu.bench import run_benchmark
-
-    settings = get_settings()
-    run_benchmark(settings, out or settings.path(settings.reports_dir), duration, console)
+def _echo(line: str) -> None:
+    console.print(line, markup=False, highlight=False)
 
 
-@bench_app.command("rasa-boot")
-def bench_rasa_boot(
-    conversations: int = typer.Option(40, help="Scripted conversations per mode."),
-    out: Path | None = typer.Option(None, help="Report directory (default: reports/)."),
-) -> None:
-    """Rasa's CPU per message, stock vs rasa_boot's speed-ups: reports/bench-rasa-boot.*."""
-    from bot.rasa_runtime import train_core
-    from bot.rasa_runtime.boot_bench import bench_rasa_boot as run_bench
+def _register_more_commands() -> None:
+    from bot.bench_commands import register as register_bench
+    from bot.breaker.commands import register as register_breaker
 
-    settings = get_settings()
-    report = run_bench(
-        settings, train_core(settings), out or settings.path(settings.reports_dir), conversations
-    )
-    console.print(
-        f"stock {report['stock']['cpu_ms_per_msg']} ms CPU/msg, rasa_boot "
-        f"{report['boot']['cpu_ms_per_msg']} ms ({report['cpu_ratio']}x); same conversations: "
-        f"{report['same_conversations']}"
-    )
+    register_bench(bench_app, _echo)
+    register_breaker(app, progress_bars, _echo)
 
 
-@bench_app.command("stack")
-def bench_stack(
-    duration: float = typer.Option(20.0, help="Seconds per load level."),
-    out: Path | None = typer.Option(None, help="Report directory (default: reports/)."),
-    target: list[str] = typer.Option(
-        [], help="Only these targets: stock-rasa, calmdesk-rasa, calmdesk-gateway (repeatable)."
-    ),
-    prepare: bool = typer.Option(
-        False, help="Only train (or find cached) the stock Rasa model, then exit."
-    ),
-    stock_model: Path | None = typer.Option(
-        None,
-        exists=True,
-        dir_okay=False,
-        help="Use this trained stock Rasa model (the report says if it is not the one for the "
-        "current nlu_data).",
-    ),
-) -> None:
-    """Whole stack vs stock Rasa 3.6, same script, same run: reports/bench-stack.{json,md}."""
-    from bot.stackbench.bench import ALL_TARGETS, run_stack_benchmark
-    from bot.stackbench.errors import StackBenchError
-    from bot.stackbench.stock_rasa import ensure_stock_model
-
-    settings = get_settings()
-    unknown = sorted(set(target) - set(ALL_TARGETS))
-    if unknown:
-        raise typer.BadParameter(f"unknown target(s) {unknown}; choose from {ALL_TARGETS}")
-
-    def say(line: str) -> None:
-        console.print(line, markup=False, highlight=False)
-
-    try:
-        if prepare:
-            ensure_stock_model(settings, say)
-            return
-        run_stack_benchmark(
-            settings,
-            out or settings.path(settings.reports_dir),
-            duration,
-            tuple(target) or ALL_TARGETS,
-            say,
-            stock_model,
-        )
-    except StackBenchError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from exc
-
-
-def _register_breaker_commands() -> None:
-    from bot.breaker.commands import register
-
-    register(app, progress_bars, lambda line: console.print(line, markup=False, highlight=False))
-
-
-_register_breaker_commands()
+_register_more_commands()
 
 if __name__ == "__main__":
     app()
