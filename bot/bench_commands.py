@@ -75,6 +75,13 @@ def register(bench_app: typer.Typer, echo: Callable[[str], None]) -> None:
             help="Use this trained stock Rasa model (the report says if it is not the one for the "
             "current nlu_data).",
         ),
+        rounds: int = typer.Option(
+            1,
+            min=1,
+            max=10,
+            help="Measure 8 senders this many times (targets restarted each round): the report "
+            "gives the goal round by round and the spread of the ratios.",
+        ),
     ) -> None:
         """Whole stack vs stock Rasa 3.6, same script, same run: reports/bench-stack.{json,md}."""
         from bot.stackbench.bench import ALL_TARGETS, run_stack_benchmark
@@ -97,6 +104,7 @@ def register(bench_app: typer.Typer, echo: Callable[[str], None]) -> None:
                 tuple(target) or ALL_TARGETS,
                 echo,
                 stock_model,
+                rounds,
             )
         except StackBenchError as exc:
             echo(str(exc))

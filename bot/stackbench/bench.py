@@ -22,8 +22,9 @@ from bot.nlu.data import load_nlu_data
 from bot.rasa_runtime import rasa_version
 from bot.settings import PROJECT_ROOT, Settings
 from bot.stackbench.conversations import ConversationSampler
-from bot.stackbench.report import build_report, write_reports
-from bot.stackbench.runner import LEVELS, LevelFigures, Script, run_target
+from bot.stackbench.errors import StackBenchError
+from bot.stackbench.report import GOAL_LEVEL, build_report, write_reports
+from bot.stackbench.runner import LEVELS, Level, LevelFigures, Script, run_target
 from bot.stackbench.stock_rasa import build_project, cached_model, ensure_stock_model, stock_dir
 from bot.stackbench.targets import calmdesk_stack, cli_serves, stock_target
 
@@ -80,6 +81,32 @@ def machine_facts(settings: Settings) -> dict[str, Any]:
     }
 
 
+def _run_round(
+    settings: Settings,
+    work: Path,
+    targets: list[str],
+    stock_model: Path | None,
+    script: Script,
+    duration: float,
+    levels: tuple[Level, ...],
+    progress: Callable[[str], None],
+    meta: dict[str, Any],
+) -> list[LevelFigures]:
+    """Start each target in turn (alone on the machine), run ``levels``, stop it."""
+    rows: list[LevelFigures] = []
+    for name in targets:
+        if name == "stock-rasa":
+            if stock_model is None:
+                raise StackBenchError("stock Rasa runs only with a trained model")
+            context = stock_target(settings, stock_model, work / "stock-rasa")
+        else:
+            context = calmdesk_stack(settings, work, name == "calmdesk-gateway")
+        with context as target:
+            rows += run_target(target, script, duration, levels, progress=progress)
+            meta.setdefault("targets", {})[name] = target.description
+    return rows
+
+
 def run_stack_benchmark(
     settings: Settings,
     out_dir: Path,
@@ -87,6 +114,7 @@ def run_stack_benchmark(
     targets: tuple[str, ...] = ALL_TARGETS,
     progress: Callable[[str], None] = print,
     stock_model: Path | None = None,
+    rounds: int = 1,
 ) -> dict[str, Any]:
     """Run the stack benchmark and write the reports.
 
@@ -98,6 +126,9 @@ def run_stack_benchmark(
         progress: Receives one line per step.
         stock_model: Use this trained stock model instead of the one cached for the current
             data (e.g. a model trained on an earlier ``nlu_data``: the report says so).
+        rounds: How many times to measure the goal level (8 senders) of every target; the
+            first round runs every level, each further round restarts every target and runs
+            8 senders only, in the same order, so the report shows the spread of the ratio.
 
     Returns:
         The report.
@@ -110,17 +141,14 @@ def run_stack_benchmark(
         "notes": list(NOTES),
     }
     script = Script(ConversationSampler(load_nlu_data(settings.path(settings.nlu_data_dir))))
-    rows: list[LevelFigures] = []
     skipped: dict[str, str] = {}
     work = settings.path(settings.var_dir) / "bench" / "stack"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
+    model = None
     if "stock-rasa" in targets:
         current = cached_model(settings, build_project(settings))
         model = stock_model.resolve() if stock_model else ensure_stock_model(settings, progress)
-        with stock_target(settings, model, work / "stock-rasa") as target:
-            rows += run_target(target, script, duration, progress=progress)
-            meta.setdefault("targets", {})["stock-rasa"] = target.description
         meta["stock_model"] = {
             "path": str(model.relative_to(stock_dir(settings)))
             if model.is_relative_to(stock_dir(settings))
@@ -133,18 +161,19 @@ def run_stack_benchmark(
                 "nlu_data than the current one (given with --stock-model): its pipeline, "
                 "policies and intents are the same, the training examples differ."
             )
-    for name in ("calmdesk-rasa", "calmdesk-gateway"):
-        if name not in targets:
-            continue
-        gateway = name == "calmdesk-gateway"
-        if gateway and not cli_serves("gateway"):
-            skipped[name] = "`calmdesk serve gateway` does not exist in this checkout"
-            continue
-        with calmdesk_stack(settings, work, gateway) as target:
-            rows += run_target(target, script, duration, progress=progress)
-            meta.setdefault("targets", {})[name] = target.description
+    if "calmdesk-gateway" in targets and not cli_serves("gateway"):
+        skipped["calmdesk-gateway"] = "`calmdesk serve gateway` does not exist in this checkout"
+    run = [name for name in ALL_TARGETS if name in targets and name not in skipped]
+    rows = _run_round(settings, work, run, model, script, duration, LEVELS, progress, meta)
+    repeats: list[list[LevelFigures]] = []
+    for number in range(2, rounds + 1):
+        progress(f"round {number} of {rounds}: 8 senders only")
+        goal_level = tuple(level for level in LEVELS if level.key == GOAL_LEVEL)
+        repeats.append(
+            _run_round(settings, work, run, model, script, duration, goal_level, progress, {})
+        )
     meta["machine"]["load_after"] = [round(x, 2) for x in os.getloadavg()]
-    report = build_report(rows, meta, skipped)
+    report = build_report(rows, meta, skipped, repeats)
     json_path, md_path = write_reports(report, out_dir)
     progress(f"wrote {json_path} and {md_path}")
     return report

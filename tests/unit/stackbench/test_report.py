@@ -113,3 +113,42 @@ def test_markdown_has_the_cpu_cost_table() -> None:
     markdown = render_markdown(build_report(ROWS, {}, {}))
     assert "CPU cost per message" in markdown
     assert "| stock-rasa | c8 label | rasa 12.5, total 12.5 |" in markdown
+
+
+def test_rounds_give_the_goal_round_by_round_and_its_spread() -> None:
+    """Three rounds at 8 senders: the gateway meets the goal in two (3.2×, 3.05×) and misses
+    in one (2.9×); each round is divided by stock Rasa's figures of the same round."""
+    second = [
+        row("stock-rasa", "c8", 20.0, 300.0, 700.0),
+        row("calmdesk-gateway", "c8", 61.0, 100.0, 250.0),
+    ]
+    third = [
+        row("stock-rasa", "c8", 30.0, 300.0, 600.0),
+        row("calmdesk-gateway", "c8", 87.0, 100.0, 280.0),
+    ]
+    first = [
+        row("stock-rasa", "c1", 18.0, 50.0, 70.0),
+        row("stock-rasa", "c8", 40.0, 300.0, 700.0),
+        row("calmdesk-gateway", "c8", 128.0, 100.0, 200.0),
+    ]
+    report = build_report(first, {}, {}, [second, third])
+    assert [entry["round"] for entry in report["rounds"]] == [1, 2, 3]
+    assert [entry["ratios"]["calmdesk-gateway"]["throughput"] for entry in report["rounds"]] == [
+        3.2,
+        3.05,
+        2.9,
+    ]
+    over = report["goal_over_rounds"]["calmdesk-gateway"]
+    assert over["rounds"] == 3 and over["met"] == 2
+    assert over["throughput_ratio"] == {"min": 2.9, "median": 3.05, "max": 3.2}
+    assert over["p95_ratio"]["max"] == 0.47
+    markdown = render_markdown(report)
+    assert "goal met in 2 of 3 rounds" in markdown
+    assert "| 3 | 30 msg/s, p95 600 | 87 msg/s, p95 280 (2.9×, p95 0.47×) |" in markdown
+
+
+def test_a_single_round_has_no_rounds_table() -> None:
+    report = build_report(ROWS, {}, {})
+    assert len(report["rounds"]) == 1
+    assert report["goal_over_rounds"]["calmdesk-rasa"]["met"] == 1
+    assert "rounds (every target restarted" not in render_markdown(report)
