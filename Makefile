@@ -71,8 +71,10 @@ bench-nlu: install
 
 # Whole stack vs stock Rasa 3.6 (same script, same run). The first run trains the stock
 # Rasa model (default DIET pipeline, slow) and caches it under var/bench/stock-rasa/.
+# ROUNDS=N measures the 8-sender goal N times (targets restarted each round).
+ROUNDS ?= 1
 bench: install
-	$(CALMDESK) bench stack
+	$(CALMDESK) bench stack --rounds $(ROUNDS)
 
 bench-stack: bench
 
