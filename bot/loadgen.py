@@ -191,18 +191,22 @@ async def conversation_loop(
     return result
 
 
-def process_rss_bytes(pid: int) -> int:
-    """Resident memory of a process and all its descendants (0 when it is gone)."""
-    total = 0
+def _tree_sum(pid: int, measure: Callable[[psutil.Process], float]) -> float:
+    """``measure`` summed over a process and its live descendants (0 when it is gone)."""
+    total = 0.0
     try:
         proc = psutil.Process(pid)
         for item in [proc, *proc.children(recursive=True)]:
             with contextlib.suppress(psutil.Error):
-                total += item.memory_info().rss
+                total += measure(item)
     except psutil.Error:
-        return 0
+        return 0.0
     return total
 
+
+def process_rss_bytes(pid: int) -> int:
+    """Resident memory of a process and all its descendants (0 when it is gone)."""
+    return int(_tree_sum(pid, lambda item: float(item.memory_info().rss)))
 
 class RssSampler(threading.Thread):
     """Samples the resident memory of named processes (with their children) periodically."""
@@ -251,17 +255,12 @@ def free_port() -> int:
 
 def _tree_cpu_seconds(pid: int) -> float:
     """CPU seconds (user + system) used so far by a process and its live descendants."""
-    total = 0.0
-    try:
-        proc = psutil.Process(pid)
-        for item in [proc, *proc.children(recursive=True)]:
-            with contextlib.suppress(psutil.Error):
-                times = item.cpu_times()
-                total += times.user + times.system
-    except psutil.Error:
-        return 0.0
-    return total
 
+    def cpu(item: psutil.Process) -> float:
+        times = item.cpu_times()
+        return float(times.user + times.system)
+
+    return _tree_sum(pid, cpu)
 
 def _machine_busy_seconds() -> float:
     times = psutil.cpu_times()
