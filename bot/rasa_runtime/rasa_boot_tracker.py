@@ -109,6 +109,7 @@ class StatesRun:
             found = memo.get(id(sub))
             if found is None:
                 found = memo[id(sub)] = dict(sub)
+                memo[id(found)] = found  # a copy met again (shared by the last state) stays one
             return found
 
         out = [{kind: copied(sub) for kind, sub in state.items()} for state in self.states]

@@ -394,13 +394,17 @@ options = [
                                                        "loops": ["order_form"]}),
     dict(ignore_rule_only_turns=True, rule_only_data={"slots": [], "loops": []}),
 ]
+def sharing(states):  # which sub-states are one object (a caller changing one changes both)
+    subs = [(i, kind, id(sub)) for i, state in enumerate(states) for kind, sub in state.items()]
+    return sorted((a[:2], b[:2]) for a in subs for b in subs if a < b and a[2] == b[2])
 checked, mismatches = 0, []
 tracker = DialogueStateTracker("s1", domain.slots)
 for event in events:
     tracker.update(event)
     for option in options:
         got = fast(domain, tracker, **option)
-        if got != stock(domain, tracker, **option):
+        expected = stock(domain, tracker, **option)
+        if got != expected or sharing(got) != sharing(expected):
             mismatches.append([len(tracker.events), str(option)])
         for state in got:  # what a caller may do to its list (the featurizer does)
             for sub in state.values():
