@@ -11,7 +11,8 @@ Loaded by ``rasa_boot.py`` in the Rasa environment (Python 3.10), never imported
    (compared by identity: a rewind, a restart, another tracker) starts over. Callers get copies
    of the states (with the same sharing between them as Rasa's fresh lists), so whatever they
    change in place never reaches the cache. ``CALMDESK_RASA_VERIFY_STATES=true`` compares every
-   answer with Rasa's own function and raises on a difference (the tests run with it).
+   answer (values, and which sub-states are one object) with Rasa's own function and raises on
+   a difference (the tests run with it).
 9. **The in-memory tracker store keeps the events.** Rasa's ``InMemoryTrackerStore`` stores each
    tracker as a JSON string and, for every message, parses it and rebuilds every event
    (``Event.from_parameters``). :func:`install_in_memory_events` stores the list of event objects
@@ -119,6 +120,14 @@ class StatesRun:
         return out
 
 
+def sharing(states: list[Any]) -> list[tuple[Any, Any]]:
+    """Which sub-states of a list are one object (a caller changing one changes the other)."""
+    subs = [(i, kind, id(sub)) for i, state in enumerate(states) for kind, sub in state.items()]
+    return sorted(
+        ((a[0], a[1]), (b[0], b[1])) for a in subs for b in subs if a < b and a[2] == b[2]
+    )
+
+
 def install_incremental_states() -> None:
     """``Domain.states_for_tracker_history`` replaying only the events it has not seen."""
     from rasa.shared.core.domain import Domain
@@ -157,10 +166,10 @@ def install_incremental_states() -> None:
             expected = original(
                 self, tracker, omit_unset_slots, ignore_rule_only_turns, rule_only_data
             )
-            if expected != states:
+            if expected != states or sharing(expected) != sharing(states):
                 raise AssertionError(
                     f"incremental states differ for {tracker.sender_id!r}: "
-                    f"{states!r} != {expected!r}"
+                    f"{states!r} != {expected!r} (or share other sub-states)"
                 )
         return states
 
