@@ -1,8 +1,11 @@
-"""Helpers shared by the Rasa integration tests: ports, the NLU process, a Rasa client."""
+"""Helpers shared by the Rasa integration tests: ports, the NLU process, a Rasa client, and
+scripts run with the Rasa environment's Python."""
 
 from __future__ import annotations
 
+import json
 import socket
+import subprocess
 import sys
 import uuid
 from dataclasses import dataclass
@@ -10,10 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 import yaml
 
 from bot.process import ManagedProcess
-from bot.settings import Settings
+from bot.rasa_runtime import RasaNotInstalledError, rasa_python
+from bot.settings import Settings, get_settings
 
 NLU_START_TIMEOUT = 300.0
 RASA_START_TIMEOUT = 240.0
@@ -104,3 +109,22 @@ class RasaClient:
     def parse(self, text: str) -> httpx.Response:
         """Call Rasa's ``/model/parse`` (which forwards to the NLU endpoint)."""
         return httpx.post(f"{self.url}/model/parse", json={"text": text}, timeout=30.0)
+
+
+def run_in_rasa(script: str, *args: str) -> Any:
+    """Run ``script`` with the Rasa environment's Python; its last stdout line, as JSON.
+
+    Skips the test when the Rasa environment is missing.
+    """
+    try:
+        python = rasa_python(get_settings())
+    except RasaNotInstalledError as exc:
+        pytest.skip(f"Rasa environment missing: {exc}")
+    done = subprocess.run(
+        [str(python), "-c", script, *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
