@@ -36,7 +36,7 @@ FALLBACK_TEXT = (
     'or write "human" and I\'ll pass you to a person.'
 )
 HANDOFF_TEXT = "I'm passing you to a member of our team. They'll reply here shortly."
-PARSE_KEY = "calmdesk_parse"  # read by bot/rasa_runtime/rasa_boot.py (install_parse_from_metadata)
+PARSE_KEY = "calmdesk_parse"  # read by bot/rasa_runtime/rasa_boot_gateway.py (Rasa side)
 HUMAN_WORDS = frozenset(
     {"human", "agent", "person", "a human", "an agent", "real person", "talk to a human"}
 )

@@ -2,8 +2,9 @@
 
 Rasa's answer (on time or late) may carry two entries that are not for the customer: a dialogue
 handoff (``custom.calmdesk_handoff``, from the actions) and the action trace
-(``custom.calmdesk_trace``, from ``bot/rasa_runtime/rasa_boot.py``). Both the pipeline and the
-late-answer path read answers through :func:`read_rasa_answer`, so they strip the same things.
+(``custom.calmdesk_trace``, from ``bot/rasa_runtime/rasa_boot_gateway.py``). Both the pipeline
+and the late-answer path read answers through :func:`read_rasa_answer`, so they strip the same
+things.
 """
 
 from __future__ import annotations

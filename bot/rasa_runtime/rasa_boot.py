@@ -17,9 +17,9 @@ Each replaces one hot spot a profile of Rasa 3.6 under load showed, with the sam
    :func:`install_keepalive` reuses one session per event loop and session configuration, and
    encodes the JSON body (the whole tracker) with ujson; the request, its errors and its
    result are those of the original code.
-4. **The gateway's parse from the metadata.** :func:`install_parse_from_metadata` takes the
-   parse the calmdesk gateway already made (``metadata.calmdesk_parse``) instead of a second
-   HTTP call to the NLU endpoint (the gateway's relay).
+4. **The gateway's parse from the metadata**: Rasa takes the parse the calmdesk gateway
+   already made instead of a second HTTP call to the NLU endpoint; see
+   :mod:`rasa_boot_gateway`.
 5. **``Domain.is_empty`` once.** :func:`install_domain_is_empty` keeps the answer on the
    loaded domain instead of building an empty domain for every message.
 6. **Rule matching that stops early.** :func:`install_rule_caches` stops checking rules against
@@ -28,7 +28,7 @@ Each replaces one hot spot a profile of Rasa 3.6 under load showed, with the sam
 7. **The prediction graph without dask.** :func:`install_graph_runner` runs Rasa's small
    policy graph depth first instead of through dask's scheduler, with dask's semantics.
 
-And one addition: :func:`install_trace` returns, to a caller that asks
+And one addition, also in :mod:`rasa_boot_gateway`: the trace returns, to a caller that asks
 (``metadata.calmdesk_trace``), the actions run and the policies that chose them, so the gateway's
 case log has them without reading the tracker.
 
@@ -51,14 +51,15 @@ def install() -> None:
     install_validator()
     install_event_types()
     install_keepalive()
-    install_parse_from_metadata()
+    gateway_contract = load_sibling("rasa_boot_gateway")
+    gateway_contract.install_parse_from_metadata()
     install_domain_is_empty()
     install_rule_caches()
     install_graph_runner()
     tracker_speedups = load_sibling("rasa_boot_tracker")
     tracker_speedups.install_incremental_states()
     tracker_speedups.install_in_memory_events()
-    install_trace()
+    gateway_contract.install_trace()
 
 
 def load_sibling(name: str) -> Any:
@@ -315,78 +316,6 @@ def install_graph_runner() -> None:
             raise GraphRunError("Error running runner.") from e
 
     DaskGraphRunner.run = run
-
-
-TRACE_KEY = "calmdesk_trace"
-
-
-def install_trace() -> None:
-    """Tell the caller which actions ran and which policy chose them, when it asks.
-
-    A message whose metadata has ``calmdesk_trace: true`` (the gateway's) gets one more entry at
-    the end of its REST answer: ``{"custom": {"calmdesk_trace": {"actions": [...],
-    "policies": [...]}}}`` — the actions Rasa ran for it (``action_listen`` left out) and the
-    policy that predicted each. The gateway strips it and stores it with the turn. Without the
-    key nothing changes. It costs a list append per action.
-    """
-    from rasa.core.channels.channel import CollectingOutputChannel
-    from rasa.core.processor import MessageProcessor
-
-    run_action = MessageProcessor._run_action
-    handle_message = MessageProcessor.handle_message
-
-    async def traced_run_action(
-        self: Any, action: Any, tracker: Any, output_channel: Any, nlg: Any, prediction: Any
-    ) -> Any:
-        steps = getattr(output_channel, "calmdesk_steps", None)
-        if steps is not None and action.name() != "action_listen":
-            steps.append((action.name(), prediction.policy_name))
-        return await run_action(self, action, tracker, output_channel, nlg, prediction)
-
-    async def traced_handle_message(self: Any, message: Any) -> Any:
-        metadata = message.metadata if isinstance(message.metadata, dict) else {}
-        channel = message.output_channel
-        wanted = bool(metadata.pop(TRACE_KEY, False)) and isinstance(
-            channel, CollectingOutputChannel
-        )
-        if wanted:
-            channel.calmdesk_steps = []
-        result = await handle_message(self, message)
-        if wanted:
-            steps = channel.calmdesk_steps
-            trace = {"actions": [a for a, _ in steps], "policies": [p for _, p in steps]}
-            channel.messages.append(
-                {"recipient_id": message.sender_id, "custom": {TRACE_KEY: trace}}
-            )
-        return result
-
-    MessageProcessor._run_action = traced_run_action
-    MessageProcessor.handle_message = traced_handle_message
-
-
-PARSE_KEY = "calmdesk_parse"
-
-
-def install_parse_from_metadata() -> None:
-    """Take the parse the calmdesk gateway sent in the message metadata instead of asking the
-    NLU endpoint for it again.
-
-    The key is removed from the metadata before Rasa stores the user event, so the tracker
-    keeps the parse once (in ``parse_data``), as with the HTTP call. A message without it, or
-    whose parse is for another text, goes to the NLU endpoint as before.
-    """
-    from rasa.core.http_interpreter import RasaNLUHttpInterpreter
-
-    original = RasaNLUHttpInterpreter.parse
-
-    async def parse(self: Any, message: Any) -> Any:
-        metadata = message.metadata
-        given = metadata.pop(PARSE_KEY, None) if isinstance(metadata, dict) else None
-        if isinstance(given, dict) and given.get("text") == message.text:
-            return given
-        return await original(self, message)
-
-    RasaNLUHttpInterpreter.parse = parse
 
 
 def main() -> None:

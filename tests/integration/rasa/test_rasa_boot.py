@@ -200,7 +200,7 @@ async def main():
     boot = runpy.run_path(sys.argv[1], run_name="calmdesk_boot")
     domain = Domain.from_yaml("intents: [greet]\\nresponses:\\n  utter_hi: [{text: hi}]")
     stock_empty = [Domain.empty().is_empty(), domain.is_empty()]
-    boot["install_parse_from_metadata"]()
+    boot["load_sibling"]("rasa_boot_gateway").install_parse_from_metadata()
     boot["install_domain_is_empty"]()
     patched_empty = [Domain.empty().is_empty(), domain.is_empty(), domain.is_empty()]
     interpreter = RasaNLUHttpInterpreter(EndpointConfig(url))
