@@ -208,6 +208,7 @@ def process_rss_bytes(pid: int) -> int:
     """Resident memory of a process and all its descendants (0 when it is gone)."""
     return int(_tree_sum(pid, lambda item: float(item.memory_info().rss)))
 
+
 class RssSampler(threading.Thread):
     """Samples the resident memory of named processes (with their children) periodically."""
 
@@ -261,6 +262,7 @@ def _tree_cpu_seconds(pid: int) -> float:
         return float(times.user + times.system)
 
     return _tree_sum(pid, cpu)
+
 
 def _machine_busy_seconds() -> float:
     times = psutil.cpu_times()

@@ -166,9 +166,9 @@ def run_stack_benchmark(
     run = [name for name in ALL_TARGETS if name in targets and name not in skipped]
     rows = _run_round(settings, work, run, model, script, duration, LEVELS, progress, meta)
     repeats: list[list[LevelFigures]] = []
+    goal_level = tuple(level for level in LEVELS if level.key == GOAL_LEVEL)
     for number in range(2, rounds + 1):
         progress(f"round {number} of {rounds}: 8 senders only")
-        goal_level = tuple(level for level in LEVELS if level.key == GOAL_LEVEL)
         repeats.append(
             _run_round(settings, work, run, model, script, duration, goal_level, progress, {})
         )

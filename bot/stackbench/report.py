@@ -277,9 +277,8 @@ def _rounds_markdown(report: dict[str, Any]) -> list[str]:
     per_round = report.get("rounds", [])
     if len(per_round) < 2:
         return []
-    seen = {t for entry in per_round for t in entry["figures"]}
-    targets = [t for t in (STOCK, "calmdesk-rasa", "calmdesk-gateway") if t in seen]
-    targets += sorted(seen - set(targets))
+    # In the order they ran (the figures keep the order of the rows).
+    targets = list(dict.fromkeys(t for entry in per_round for t in entry["figures"]))
     lines = [
         "",
         f"The goal level in each of {len(per_round)} rounds (every target restarted each "
