@@ -27,6 +27,7 @@ class Settings(BaseSettings):
     var_dir: Path = Path("var")
     model_dir: Path = Path("models")
     nlu_data_dir: Path = Path("nlu_data")
+    nlu_holdout_dir: Path = Path("nlu_holdout")  # fresh test set: never trained or tuned on
     shared_data_dir: Path = Path("../shared/data")
     reports_dir: Path = Path("reports")
     rasa_project_dir: Path = Path("bot/assistant")

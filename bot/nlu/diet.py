@@ -24,7 +24,8 @@ def run_diet(
     """Train DIET on ``train`` and score it on ``test``.
 
     Returns:
-        Accuracy, macro-F1, training seconds and parse latency; or ``{"error": ...}`` when the
+        Accuracy, macro-F1, training seconds, parse latency and the predictions (in the order of
+        ``test``); or ``{"error": ...}`` when the
         Rasa environment is missing or the run failed (the report says so, nothing is faked).
     """
     python = settings.path(settings.rasa_venv) / "bin" / "python"
@@ -52,16 +53,19 @@ def run_diet(
             (out_dir / "diet-error.log").write_text(completed.stdout + completed.stderr)
             return {"error": f"DIET run failed (exit {completed.returncode}); see diet-error.log"}
         raw = json.loads(result.read_text())
-    gold = [g for _, g in test]
-    pred = raw["predictions"]
     return {
         "pipeline": "Rasa 3.6 default: WhitespaceTokenizer, RegexFeaturizer, "
         "LexicalSyntacticFeaturizer, CountVectors (word + char_wb 1-4), DIET (100 epochs), "
         "FallbackClassifier 0.3 (nlu_fallback counted as out_of_scope)",
         "train_examples": len(train),
-        "accuracy": round(accuracy(gold, pred), 4),
-        "macro_f1": round(macro_f1(gold, pred), 4),
+        **score_intents([g for _, g in test], raw["predictions"]),
         "train_seconds": round(raw["train_seconds"], 1),
         "parse_p50_ms": round(percentile(raw["latencies_ms"], 50), 2),
         "parse_p95_ms": round(percentile(raw["latencies_ms"], 95), 2),
+        "predictions": raw["predictions"],
     }
+
+
+def score_intents(gold: list[str], pred: list[str]) -> dict[str, float]:
+    """Accuracy and macro-F1, rounded for the reports."""
+    return {"accuracy": round(accuracy(gold, pred), 4), "macro_f1": round(macro_f1(gold, pred), 4)}
