@@ -7,9 +7,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from bot.nlu.errors import ModelNotTrainedError
+from bot.nlu.memory import MEMORY_K, MEMORY_TAU, ExampleMemory
 
 WEIGHTS_FILE = "weights.safetensors"
+MEMORY_VECTORS = "memory.vectors"
+MEMORY_LABELS = "memory.labels"
 META_FILE = "meta.json"
 
 if TYPE_CHECKING:
@@ -32,21 +37,29 @@ class ModelMeta:
     anger_scale: float = 1.0
     anger_with_emotion_group: bool = False
     lora_rank: int = 8
+    memory_weight: float = 0.0
+    memory_k: int = MEMORY_K
+    memory_tau: float = MEMORY_TAU
     max_tokens: int = 128
     trained_at: str = ""
     training: dict[str, Any] = field(default_factory=dict)
 
 
 def save(directory: Path, meta: ModelMeta, tensors: dict[str, torch.Tensor]) -> None:
-    """Write weights (adapter factors in float16, heads in float32) and metadata."""
+    """Write weights (adapter factors and memory vectors in float16, heads in float32, the
+    memory's labels as integers) and metadata."""
     import torch
     from safetensors.torch import save_file
 
     directory.mkdir(parents=True, exist_ok=True)
-    packed = {
-        name: (t.to(torch.float16) if ".lora_" in name else t.to(torch.float32)).contiguous()
-        for name, t in tensors.items()
-    }
+
+    def packed_tensor(name: str, t: torch.Tensor) -> torch.Tensor:
+        if name == MEMORY_LABELS:
+            return t.to(torch.int32).contiguous()
+        half = ".lora_" in name or name == MEMORY_VECTORS
+        return t.to(torch.float16 if half else torch.float32).contiguous()
+
+    packed = {name: packed_tensor(name, t) for name, t in tensors.items()}
     save_file(packed, str(directory / WEIGHTS_FILE))
     (directory / META_FILE).write_text(json.dumps(asdict(meta), indent=2, sort_keys=True) + "\n")
 
@@ -66,8 +79,28 @@ def load_meta(directory: Path) -> ModelMeta:
 
 
 def load_tensors(directory: Path) -> dict[str, torch.Tensor]:
-    """Read the weights of a trained model as float32 tensors."""
+    """Read the weights of a trained model as float32 tensors (the memory is left out)."""
     import torch
     from safetensors.torch import load_file
 
-    return {k: v.to(torch.float32) for k, v in load_file(str(directory / WEIGHTS_FILE)).items()}
+    return {
+        k: v.to(torch.float32)
+        for k, v in load_file(str(directory / WEIGHTS_FILE)).items()
+        if k not in (MEMORY_VECTORS, MEMORY_LABELS)
+    }
+
+
+def load_memory(directory: Path, meta: ModelMeta) -> ExampleMemory | None:
+    """The example memory of a trained model, without torch (None: the model has none or does
+    not use it)."""
+    from safetensors import safe_open
+
+    if meta.memory_weight <= 0.0:
+        return None
+    with safe_open(str(directory / WEIGHTS_FILE), framework="numpy") as weights:
+        names = weights.keys()  # safe_open has no __contains__
+        if MEMORY_VECTORS not in names:
+            raise ModelNotTrainedError(f"{directory}: memory_weight is set but no memory saved")
+        vectors = weights.get_tensor(MEMORY_VECTORS).astype(np.float32)
+        labels = weights.get_tensor(MEMORY_LABELS).astype(np.int64)
+    return ExampleMemory(vectors, labels, len(meta.intents), meta.memory_k, meta.memory_tau)

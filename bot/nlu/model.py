@@ -18,6 +18,7 @@ import numpy as np
 from bot.nlu import artefacts
 from bot.nlu.calibrate import anger_evidence, sigmoid, softmax
 from bot.nlu.datasets import GOEMOTIONS_ANGER_GROUP
+from bot.nlu.memory import mix
 
 Backend = Literal["onnx", "torch"]
 Forward = Callable[[Sequence[str]], dict[str, np.ndarray]]
@@ -143,6 +144,7 @@ class NLUModel:
         self.meta = artefacts.load_meta(directory)
         self.backend = backend
         self._anger_group = anger_group(self.meta.emotions)
+        self.memory = artefacts.load_memory(directory, self.meta)
         if backend == "onnx":
             self._forward = _onnx_forward(directory, self.meta, threads, quantize)
         else:
@@ -154,6 +156,8 @@ class NLUModel:
             return []
         out = self._forward(texts)
         intents = softmax(out["intent"], self.meta.temperature)
+        if self.memory is not None:
+            intents = mix(intents, self.memory.probs(out["embedding"]), self.meta.memory_weight)
         evidence = anger_evidence(
             out["anger"], out["emotions"], self._anger_group, self.meta.anger_with_emotion_group
         )

@@ -69,4 +69,5 @@ class MultiTaskNetwork(nn.Module):
         features = pool(hidden, batch["attention_mask"])
         out = self.heads(features)
         out["features"] = features
+        out["embedding"] = features[:, :EMBEDDING_DIM] / FEATURE_SCALE  # the unit mean view
         return out

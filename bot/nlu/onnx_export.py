@@ -31,14 +31,14 @@ from typing import Any
 from bot.nlu import artefacts
 from bot.nlu.errors import NLUError
 
-EXPORT_VERSION = "2"
+EXPORT_VERSION = "3"
 ONNX_DIR = "onnx"
 NLU_GRAPH = "nlu.onnx"
 NLU_INT8_GRAPH = "nlu-int8.onnx"
 RETRIEVAL_GRAPH = "retrieval-int8.onnx"
 STAMP_FILE = "stamp.json"
 INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
-NLU_OUTPUTS = ("intent", "anger", "emotions", "sentiment", "intensity")
+NLU_OUTPUTS = ("intent", "anger", "emotions", "sentiment", "intensity", "embedding")
 OPSET = 17
 
 

@@ -28,6 +28,7 @@ from bot.nlu.data import data_files, fingerprint, load_nlu_data
 from bot.nlu.encoder import ENCODER_NAME, model_path
 from bot.nlu.errors import TrainingDataError
 from bot.nlu.lora import add_adapters, factor_state
+from bot.nlu.memory import MEMORY_K, MEMORY_TAU, ExampleMemory, fit_weight, mix
 from bot.nlu.model import anger_group
 from bot.nlu.network import MultiTaskNetwork
 from bot.nlu.train_data import (
@@ -40,6 +41,8 @@ from bot.nlu.train_data import (
 Progress = Callable[[str, int, int], None]
 T = TypeVar("T")
 MODEL_VERSION = "calmdesk-nlu-1"
+#: The longest input the service reads (training reads ``TrainConfig.max_tokens``).
+SERVING_MAX_TOKENS = 128
 
 
 @dataclass
@@ -58,6 +61,8 @@ class TrainConfig:
     max_tokens: int = 48
     goemotions_negatives: int = 9000
     clinc_per_intent: int = CLINC_PER_INTENT
+    memory_k: int = MEMORY_K
+    memory_tau: float = MEMORY_TAU
     seed: int = 13
     threads: int = 0
 
@@ -141,6 +146,17 @@ def calibrate_anger(
     with_group, scale, shift = fit_anger_score(ge["anger"], ge["emotions"], group, labels)
     evidence = anger_evidence(ge["anger"], ge["emotions"], group, with_group)
     return with_group, scale, shift, fit_f1_threshold(sigmoid(scale * evidence + shift), labels)
+
+
+def build_memory(
+    net: MultiTaskNetwork, tokenizer: Any, ts: TrainingSet, cfg: TrainConfig
+) -> ExampleMemory:
+    """The example memory: the training bucket's embeddings (calibration and test stay out)."""
+    train = batch_logits(net, tokenizer, [t for t, _ in ts.intent_train], SERVING_MAX_TOKENS)
+    labels = np.array([y for _, y in ts.intent_train])
+    return ExampleMemory(
+        train["embedding"], labels, len(ts.intents), k=cfg.memory_k, tau=cfg.memory_tau
+    )
 
 
 def _loss(out: dict[str, torch.Tensor], targets: dict[str, torch.Tensor], ni: int, ne: int) -> Any:
@@ -249,7 +265,11 @@ def train_nlu(
     calib = batch_logits(net, tokenizer, [t for t, _ in ts.intent_calib], cfg.max_tokens)
     labels = np.array([y for _, y in ts.intent_calib])
     temperature = fit_temperature(calib["intent"], labels)
-    threshold = fit_oos_threshold(softmax(calib["intent"], temperature), labels, oos)
+    head = softmax(calib["intent"], temperature)
+    memory = build_memory(net, tokenizer, ts, cfg)
+    recalled = memory.probs(calib["embedding"])
+    memory_weight = fit_weight(head, recalled, labels)
+    threshold = fit_oos_threshold(mix(head, recalled, memory_weight), labels, oos)
     with_group, anger_scale, anger_shift, anger_threshold = calibrate_anger(
         net, tokenizer, ts, cfg.max_tokens
     )
@@ -264,6 +284,8 @@ def train_nlu(
 
     tensors = factor_state(net.encoder)
     tensors.update({f"heads.{k}": v.detach() for k, v in net.heads.state_dict().items()})
+    tensors[artefacts.MEMORY_VECTORS] = torch.from_numpy(memory.vectors)
+    tensors[artefacts.MEMORY_LABELS] = torch.from_numpy(memory.labels)
     meta = artefacts.ModelMeta(
         version=MODEL_VERSION,
         encoder=ENCODER_NAME,
@@ -277,7 +299,10 @@ def train_nlu(
         anger_scale=anger_scale,
         anger_with_emotion_group=with_group,
         lora_rank=cfg.rank,
-        max_tokens=128,
+        memory_weight=memory_weight,
+        memory_k=cfg.memory_k,
+        memory_tau=cfg.memory_tau,
+        max_tokens=SERVING_MAX_TOKENS,
         trained_at=datetime.now(UTC).isoformat(timespec="seconds"),
         training={
             **asdict(cfg),

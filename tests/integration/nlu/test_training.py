@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
+from safetensors import safe_open
 
+from bot.nlu import artefacts
 from bot.nlu.evaluate import evaluate
 from bot.nlu.pipeline import NLUPipeline
 from bot.nlu.train import TrainConfig, train_nlu
@@ -61,11 +64,20 @@ def test_train_then_serve_then_evaluate(tmp_path: Path) -> None:
         lambda stage, done, total: stages.append(stage),
     )
     assert {"train", "calibrate"} <= set(stages)
-    assert (model_dir / "weights.safetensors").stat().st_size < 2_000_000
+    assert (model_dir / "weights.safetensors").stat().st_size < 3_000_000
     assert "track_order" in meta.intents and "out_of_scope" in meta.intents
     assert meta.temperature > 0 and 0 <= meta.oos_threshold < 1
 
+    assert 0.0 <= meta.memory_weight <= 0.8
+    with safe_open(str(model_dir / "weights.safetensors"), framework="numpy") as weights:
+        vectors = weights.get_tensor(artefacts.MEMORY_VECTORS)
+        labels = weights.get_tensor(artefacts.MEMORY_LABELS)
+    train_bucket = meta.training["intent_train"]
+    assert vectors.shape == (train_bucket, 384) and labels.shape == (train_bucket,)
+    assert np.allclose(np.linalg.norm(vectors.astype(np.float32), axis=1), 1.0, atol=1e-2)
+
     pipeline = NLUPipeline.load(model_dir, PROJECT_ROOT / "nlu_data", threads=1)
+    assert (pipeline.model.memory is not None) == (meta.memory_weight > 0)
     result = pipeline.parse_batch(["where is order 1042"])[0]
     assert result.intent.name in meta.intents
     assert [e.value for e in result.entities if e.entity == "order_id"] == ["1042"]
@@ -74,5 +86,7 @@ def test_train_then_serve_then_evaluate(tmp_path: Path) -> None:
     report = evaluate(settings, tmp_path / "reports", with_diet=False)
     written = json.loads((tmp_path / "reports" / "nlu-eval.json").read_text())
     assert written["intents"]["test_examples"] == report["intents"]["test_examples"] > 300
+    assert written["intent_bar_on"] == "holdout" and written["holdout"]["test_examples"] >= 500
+    assert (tmp_path / "reports" / "nlu-confusion-holdout.png").stat().st_size > 10_000
     assert 0 <= written["anger"]["model_head"]["roc_auc"] <= 1
     assert (tmp_path / "reports" / "nlu-confusion.png").stat().st_size > 10_000

@@ -30,6 +30,24 @@ def test_oos_threshold_rejects_uncertain_rows() -> None:
     assert 0.4 < threshold <= 0.9
 
 
+def test_oos_threshold_stops_before_rejecting_correct_in_scope_messages() -> None:
+    # 100 correct in-scope rows at 0.5..0.99, and out-of-scope queries guessed in scope at 0.6
+    confident = np.linspace(0.5, 0.99, 100)
+    probs = np.array([[c, 1 - c, 0.0] for c in confident] + [[0.6, 0.4, 0.0]] * 20)
+    labels = np.array([0] * 100 + [2] * 20)
+    threshold = fit_oos_threshold(probs, labels, oos_index=2, max_false_rejections=0.01)
+    rejected_in_scope = int((confident < threshold).sum())
+    assert rejected_in_scope <= 1  # 1 % of the 100 correct ones
+    assert threshold <= 0.51  # catching the 0.6 queries would reject ~20 real requests
+    assert fit_oos_threshold(probs, labels, oos_index=2, max_false_rejections=0.25) > 0.6
+
+
+def test_oos_threshold_is_zero_when_the_class_catches_everything() -> None:
+    probs = np.array([[0.55, 0.45, 0.0], [0.1, 0.1, 0.8]])
+    labels = np.array([0, 2])
+    assert fit_oos_threshold(probs, labels, oos_index=2) == 0.0
+
+
 def test_f1_threshold_separates_scores() -> None:
     scores = np.array([0.1, 0.2, 0.25, 0.7, 0.8, 0.9])
     labels = np.array([0, 0, 0, 1, 1, 1])
