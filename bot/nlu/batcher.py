@@ -63,7 +63,12 @@ class MicroBatcher:
     """Queues parse requests and runs them through ``parse`` in batches on worker threads."""
 
     def __init__(
-        self, parse: ParseFn, max_batch: int = 64, cache_size: int = 4096, workers: int = 1
+        self,
+        parse: ParseFn,
+        max_batch: int = 64,
+        cache_size: int = 4096,
+        workers: int = 1,
+        thread_setup: Callable[[], object] | None = None,
     ) -> None:
         """Create the batcher; call :meth:`start` inside the event loop before use.
 
@@ -72,6 +77,7 @@ class MicroBatcher:
             max_batch: the most texts in one batch.
             cache_size: results kept by text; 0 disables the cache.
             workers: how many batches may run at the same time.
+            thread_setup: called once in each worker thread before its first batch.
         """
         self._parse = parse
         self.max_batch = max_batch
@@ -81,7 +87,9 @@ class MicroBatcher:
         self._task: asyncio.Task[None] | None = None
         self._slots: asyncio.Semaphore | None = None
         self._running: set[asyncio.Task[None]] = set()
-        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="nlu-model")
+        self._executor = ThreadPoolExecutor(
+            max_workers=workers, thread_name_prefix="nlu-model", initializer=thread_setup
+        )
         self.batches = 0
         self.parsed = 0
 

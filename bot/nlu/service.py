@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from starlette.datastructures import QueryParams
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Receive, Scope, Send
+from threadpoolctl import threadpool_limits
 
 from bot.nlu.batcher import MicroBatcher
 from bot.nlu.errors import NLUError
@@ -228,6 +229,12 @@ def default_index_loader(settings: Settings) -> CatalogueIndex:
     )
 
 
+def one_blas_thread() -> None:
+    """Keep numpy's BLAS (the example memory's similarities) on one thread in a model thread,
+    like ONNX Runtime: OpenBLAS's extra worker spins between the small calls and took a core."""
+    threadpool_limits(limits=1, user_api="blas")
+
+
 def create_app(
     settings: Settings,
     loader: Callable[[], NLUPipeline] | None = None,
@@ -264,6 +271,7 @@ def create_app(
             settings.nlu_max_batch,
             settings.nlu_cache_size,
             workers=settings.nlu_model_workers,
+            thread_setup=one_blas_thread,
         )
         batcher.start()
         index_task = asyncio.create_task(

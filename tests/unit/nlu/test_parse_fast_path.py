@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator, Sequence
 from types import SimpleNamespace
 
@@ -11,7 +15,7 @@ from fastapi.testclient import TestClient
 from bot.nlu.retrieval import CatalogueIndex
 from bot.nlu.schemas import Affect, IntentScore, ParseResult
 from bot.nlu.service import NLUApp, create_app
-from bot.settings import Settings
+from bot.settings import PROJECT_ROOT, Settings
 
 
 class FakePipeline:
@@ -103,3 +107,45 @@ def test_fast_path_runs_the_model_and_leaves_other_routes_to_fastapi(
     assert pipeline.parsed[-1] == "where is my order"
     assert client.get("/model/parse").status_code == 405
     assert client.get("/health").json()["parsed"] >= 1
+
+
+BLAS_PROBE = """
+import json, threading
+from threadpoolctl import threadpool_info
+from fastapi.testclient import TestClient
+from bot.nlu.service import create_app
+from bot.settings import Settings
+from tests.unit.nlu.test_parse_fast_path import FakePipeline, no_index
+
+def blas():
+    return sorted({p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"})
+
+seen = []
+class Recording(FakePipeline):
+    def parse_batch(self, texts):
+        if threading.current_thread().name.startswith("nlu-model"):  # not the warm-up
+            seen.append(blas())
+        return super().parse_batch(texts)
+
+before = blas()
+pipeline = Recording()
+with TestClient(create_app(Settings(), loader=lambda: pipeline, index_loader=no_index)) as c:
+    status = c.post("/model/parse", json={"text": "hello"}).status_code
+print(json.dumps([before, seen, status]))
+"""
+
+
+def test_the_model_threads_keep_numpy_blas_on_one_thread() -> None:
+    # A fresh process: OpenBLAS's thread setting is process state that other tests change.
+    done = subprocess.run(
+        [sys.executable, "-c", BLAS_PROBE],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "OPENBLAS_NUM_THREADS": "2"},
+    )
+    before, seen, status = json.loads(done.stdout.strip().splitlines()[-1])
+    assert before == [2], "the probe must start with a multi-threaded BLAS"
+    assert status == 200 and seen and all(threads == [1] for threads in seen)
