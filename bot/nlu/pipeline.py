@@ -40,6 +40,7 @@ class ModelInfo:
     data_fingerprint: str
     intents: list[str]
     oos_threshold: float
+    memory_weight: float
 
 
 class NLUPipeline:
@@ -80,6 +81,7 @@ class NLUPipeline:
             meta.data_fingerprint,
             meta.intents,
             meta.oos_threshold,
+            meta.memory_weight,
         )
 
     def _intents(self, raw: RawPrediction) -> tuple[IntentScore, list[IntentScore], bool]:

@@ -349,6 +349,7 @@ def create_app(
             "trained_at": info.trained_at,
             "data_fingerprint": info.data_fingerprint,
             "oos_threshold": info.oos_threshold,
+            "memory_weight": info.memory_weight,
             "intents": info.intents,
             "torch": package_version("torch"),
             "transformers": package_version("transformers"),

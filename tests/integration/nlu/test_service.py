@@ -114,6 +114,7 @@ def test_health_and_version(base_url: str) -> None:
     version = httpx.get(f"{base_url}/version").json()
     assert version["encoder"] == "sentence-transformers/all-MiniLM-L6-v2"
     assert "track_order" in version["intents"]
+    assert 0 < version["memory_weight"] <= 0.8  # the committed model votes with its examples
 
 
 def test_concurrent_requests_are_micro_batched(base_url: str) -> None:
