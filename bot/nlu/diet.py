@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from bot.nlu.metrics import accuracy, macro_f1, percentile
+from bot.nlu.metrics import percentile
 from bot.settings import Settings
 
 SCRIPT = Path(__file__).parent / "rasa_tools" / "diet_eval.py"
@@ -21,12 +21,12 @@ def run_diet(
     out_dir: Path,
     timeout: float = 1800.0,
 ) -> dict[str, Any]:
-    """Train DIET on ``train`` and score it on ``test``.
+    """Train DIET on ``train`` and predict the intents of ``test`` (the caller scores them).
 
     Returns:
-        Accuracy, macro-F1, training seconds, parse latency and the predictions (in the order of
-        ``test``); or ``{"error": ...}`` when the
-        Rasa environment is missing or the run failed (the report says so, nothing is faked).
+        The pipeline, training seconds, parse latency and the predictions (in the order of
+        ``test``); or ``{"error": ...}`` when the Rasa environment is missing or the run
+        failed (the report says so, nothing is faked).
     """
     python = settings.path(settings.rasa_venv) / "bin" / "python"
     if not python.exists():
@@ -58,14 +58,8 @@ def run_diet(
         "LexicalSyntacticFeaturizer, CountVectors (word + char_wb 1-4), DIET (100 epochs), "
         "FallbackClassifier 0.3 (nlu_fallback counted as out_of_scope)",
         "train_examples": len(train),
-        **score_intents([g for _, g in test], raw["predictions"]),
         "train_seconds": round(raw["train_seconds"], 1),
         "parse_p50_ms": round(percentile(raw["latencies_ms"], 50), 2),
         "parse_p95_ms": round(percentile(raw["latencies_ms"], 95), 2),
         "predictions": raw["predictions"],
     }
-
-
-def score_intents(gold: list[str], pred: list[str]) -> dict[str, float]:
-    """Accuracy and macro-F1, rounded for the reports."""
-    return {"accuracy": round(accuracy(gold, pred), 4), "macro_f1": round(macro_f1(gold, pred), 4)}

@@ -15,7 +15,7 @@ from rich.table import Table
 
 from bot.nlu.data import load_nlu_data
 from bot.nlu.datasets import load_clinc_out_of_scope, load_goemotions
-from bot.nlu.diet import run_diet, score_intents
+from bot.nlu.diet import run_diet
 from bot.nlu.metrics import (
     accuracy,
     binary_prf,
@@ -137,6 +137,11 @@ def diet_job(
     holdout = holdout_examples(settings)
     digest = hashlib.sha256(json.dumps([train, test, holdout]).encode()).hexdigest()
     return train, test, holdout, digest
+
+
+def score_intents(gold: list[str], pred: list[str]) -> dict[str, float]:
+    """Accuracy and macro-F1, rounded for the reports."""
+    return {"accuracy": round(accuracy(gold, pred), 4), "macro_f1": round(macro_f1(gold, pred), 4)}
 
 
 def evaluate_diet(settings: Settings, out_dir: Path) -> dict:
