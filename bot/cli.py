@@ -80,14 +80,14 @@ def nlu_is_current(settings: Settings) -> bool:
     )
 
 
-def _train_nlu(settings: Settings, force: bool, steps: int | None) -> None:
+def _train_nlu(settings: Settings, force: bool, steps: int | None, device: str = "cpu") -> None:
     from bot.nlu.train import TrainConfig, train_nlu
 
     if not force and steps is None and nlu_is_current(settings):
         console.print(f"NLU model in {settings.nlu_model_dir} is up to date (use --force).")
         _export_nlu(settings)
         return
-    config = TrainConfig(threads=settings.torch_threads)
+    config = TrainConfig(threads=settings.torch_threads, device=device)
     if steps is not None:
         config.steps = steps
     with progress_bars() as update:
@@ -103,6 +103,21 @@ def _train_nlu(settings: Settings, force: bool, steps: int | None) -> None:
         f"(temperature {meta.temperature}, out-of-scope threshold {meta.oos_threshold})."
     )
     _export_nlu(settings)
+
+
+def _torch_device(name: str) -> str:
+    """Check a training device name; a clear error instead of a torch stack trace."""
+    import torch
+
+    if name == "cpu":
+        return name
+    if name.startswith("cuda") and torch.cuda.is_available():
+        return name
+    raise typer.BadParameter(
+        f"device {name!r} is not available here (use cpu"
+        + (", or cuda)" if torch.cuda.is_available() else "; torch sees no GPU)"),
+        param_hint="--device",
+    )
 
 
 def _export_nlu(settings: Settings) -> None:
@@ -132,11 +147,14 @@ def train(
     component: Component = typer.Argument(Component.all, help="nlu, rasa or all"),
     force: bool = typer.Option(False, help="Retrain even when the data did not change."),
     steps: int | None = typer.Option(None, help="NLU training steps (default: as committed)."),
+    device: str = typer.Option(
+        "cpu", help="Where the NLU training steps run: cpu, or cuda on a machine with a GPU."
+    ),
 ) -> None:
     """Train the NLU model and/or the Rasa dialogue model (only when their data changed)."""
     settings = get_settings()
     if component in (Component.nlu, Component.all):
-        _train_nlu(settings, force, steps)
+        _train_nlu(settings, force, steps, _torch_device(device))
     if component in (Component.rasa, Component.all):
         _train_rasa(settings, force)
 

@@ -65,11 +65,17 @@ class TrainConfig:
     memory_tau: float = MEMORY_TAU
     seed: int = 13
     threads: int = 0
+    #: Where the training steps run ("cpu", "cuda"); calibration and saving run on the CPU.
+    device: str = "cpu"
+
+
+#: Settings that change how fast a model trains, not which model (left out of the fingerprint).
+RUN_ONLY = ("threads", "device")
 
 
 def data_fingerprint(nlu_data_dir: Path, config: TrainConfig) -> str:
     """Fingerprint of the training data and configuration (decides whether to retrain)."""
-    relevant = {k: v for k, v in asdict(config).items() if k != "threads"}
+    relevant = {k: v for k, v in asdict(config).items() if k not in RUN_ONLY}
     return fingerprint(data_files(nlu_data_dir), extra=repr(sorted(relevant.items())))
 
 
@@ -195,6 +201,7 @@ def _fit(
         optimizer,
         lambda s: min((s + 1) / warmup, max(0.0, (cfg.steps - s) / (cfg.steps - warmup))),
     )
+    net.to(cfg.device)
     net.train()
     for step in range(cfg.steps):
         ib = _take(intents, cfg.intent_batch)
@@ -211,12 +218,15 @@ def _fit(
             "sentiment": torch.tensor([r.sentiment for r in eb] + [r.sentiment for r in ab]),
             "intensity": torch.tensor([r.intensity for r in ab]),
         }
-        loss = _loss(net(dict(enc)), targets, len(ib), len(eb))
+        targets = {k: v.to(cfg.device) for k, v in targets.items()}
+        out = net({k: v.to(cfg.device) for k, v in enc.items()})
+        loss = _loss(out, targets, len(ib), len(eb))
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
         schedule.step()
         progress("train", step + 1, cfg.steps)
+    net.to("cpu")
 
 
 def train_nlu(
