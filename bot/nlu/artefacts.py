@@ -10,12 +10,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from bot.nlu.errors import ModelNotTrainedError
+from bot.nlu.gloss import Glossary
 from bot.nlu.memory import MEMORY_K, MEMORY_TAU, ExampleMemory
 
 WEIGHTS_FILE = "weights.safetensors"
 MEMORY_VECTORS = "memory.vectors"
 MEMORY_LABELS = "memory.labels"
 META_FILE = "meta.json"
+GLOSSARY_FILE = "glossary.json"
 
 if TYPE_CHECKING:
     import torch
@@ -40,6 +42,7 @@ class ModelMeta:
     memory_weight: float = 0.0
     memory_k: int = MEMORY_K
     memory_tau: float = MEMORY_TAU
+    gloss_weight: float = 0.0
     max_tokens: int = 128
     trained_at: str = ""
     training: dict[str, Any] = field(default_factory=dict)
@@ -76,6 +79,22 @@ def load_meta(directory: Path) -> ModelMeta:
             f"no trained NLU model in {directory}; run `calmdesk train nlu` (or `make install`)"
         )
     return ModelMeta(**json.loads(path.read_text()))
+
+
+def save_glossary(directory: Path, glossary: Glossary) -> None:
+    """Write the glossary the model was calibrated with (serving glosses with exactly it)."""
+    text = json.dumps(glossary.entries(), indent=0, sort_keys=True, ensure_ascii=False)
+    (directory / GLOSSARY_FILE).write_text(text + "\n", encoding="utf-8")
+
+
+def load_glossary(directory: Path, meta: ModelMeta) -> Glossary | None:
+    """The model's glossary (None: it has none or does not use it)."""
+    path = directory / GLOSSARY_FILE
+    if meta.gloss_weight <= 0.0:
+        return None
+    if not path.is_file():
+        raise ModelNotTrainedError(f"{directory}: gloss_weight is set but no {GLOSSARY_FILE}")
+    return Glossary.from_entries(json.loads(path.read_text(encoding="utf-8")))
 
 
 def load_tensors(directory: Path) -> dict[str, torch.Tensor]:

@@ -56,6 +56,8 @@ class NLUData:
     lookups: dict[str, list[str]] = field(default_factory=dict)
     regexes: dict[str, list[str]] = field(default_factory=dict)
     affect: list[AffectExample] = field(default_factory=list)
+    #: ``{language: {foreign phrase: english}}`` from ``gloss/*.yml`` (see :mod:`bot.nlu.gloss`).
+    glossary: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def intents(self) -> list[str]:
@@ -140,6 +142,18 @@ def _read_rasa_file(path: Path, data: NLUData) -> None:
             raise TrainingDataError(f"{where}: expected intent, synonym, lookup or regex")
 
 
+def _read_gloss_file(path: Path, data: NLUData) -> None:
+    content = _load_yaml(path)
+    language, table = content.get("language"), content.get("gloss")
+    if not isinstance(language, str) or not language:
+        raise TrainingDataError(f"{path.name}: 'language' must be a language code")
+    if not isinstance(table, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in table.items()
+    ):
+        raise TrainingDataError(f"{path.name}: 'gloss' must map phrases to English (strings)")
+    data.glossary.setdefault(language, {}).update(table)
+
+
 def _read_affect_file(path: Path, data: NLUData) -> None:
     for index, block in enumerate(_load_yaml(path).get("affect") or []):
         where = f"{path.name}: affect[{index}]"
@@ -154,13 +168,18 @@ def _read_affect_file(path: Path, data: NLUData) -> None:
             data.affect.append(AffectExample(text, label, sentiment))
 
 
+#: Folders of ``nlu_data`` in calmdesk's own formats (not Rasa's: Rasa never reads them).
+OWN_FORMAT_DIRS = ("affect", "gloss")
+
+
 def data_files(root: Path) -> list[Path]:
     """Every YAML file under the data directory, sorted (what the fingerprint covers)."""
     return sorted(p for p in root.rglob("*.yml") if p.is_file())
 
 
 def load_nlu_data(root: Path) -> NLUData:
-    """Load ``nlu_data/``: Rasa files anywhere, our affect files under ``affect/``.
+    """Load ``nlu_data/``: Rasa files anywhere, our affect files under ``affect/`` and our
+    glossaries under ``gloss/``.
 
     Args:
         root: the ``nlu_data`` directory.
@@ -177,6 +196,8 @@ def load_nlu_data(root: Path) -> NLUData:
     for path in data_files(root):
         if path.parent.name == "affect":
             _read_affect_file(path, data)
+        elif path.parent.name == "gloss":
+            _read_gloss_file(path, data)
         else:
             _read_rasa_file(path, data)
     if not data.examples:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import re
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -124,6 +125,25 @@ def holdout_examples(settings: Settings) -> list[tuple[str, str]]:
     return [(e.text, e.intent) for e in load_nlu_data(directory).examples]
 
 
+def _normalized(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
+
+
+def unseen_section(
+    gold: list[str], pred: list[str], texts: list[str], training: list[str]
+) -> dict[str, Any]:
+    """Scores on the held-out messages that no training example matches (ignoring case,
+    punctuation and spacing): writers of both sets converge on "hi" and "cancel my order"."""
+    seen = {_normalized(t) for t in training}
+    keep = [i for i, t in enumerate(texts) if _normalized(t) not in seen]
+    g, p = [gold[i] for i in keep], [pred[i] for i in keep]
+    return {
+        "examples": len(keep),
+        "accuracy": round(accuracy(g, p), 4) if keep else 0.0,
+        "macro_f1": round(macro_f1(g, p), 4) if keep else 0.0,
+    }
+
+
 def diet_job(
     settings: Settings,
 ) -> tuple[list[tuple[str, str]], list[tuple[str, str]], list[tuple[str, str]], str]:
@@ -154,7 +174,11 @@ def evaluate_diet(settings: Settings, out_dir: Path) -> dict:
         pred = result.pop("predictions")
         result.update(score_intents([g for _, g in test], pred[: len(test)]))
         if holdout:
-            result["holdout"] = score_intents([g for _, g in holdout], pred[len(test) :])
+            gold = [g for _, g in holdout]
+            result["holdout"] = score_intents(gold, pred[len(test) :])
+            result["holdout"]["unseen"] = unseen_section(
+                gold, pred[len(test) :], [t for t, _ in holdout], [t for t, _ in train + test]
+            )
     result["data_fingerprint"] = digest
     (out_dir / "nlu-diet.json").write_text(json.dumps(result, indent=2) + "\n")
     return result
@@ -209,6 +233,9 @@ def evaluate(settings: Settings, out_dir: Path, with_diet: bool, goemotions_limi
     if holdout:
         fresh = _intent_section(pipeline, holdout, [])
         fresh_gold, fresh_pred = fresh.pop("_gold"), fresh.pop("_pred")
+        fresh["unseen"] = unseen_section(
+            fresh_gold, fresh_pred, [t for t, _ in holdout], [e.text for e in data.examples]
+        )
         confusion_png(
             fresh_gold,
             fresh_pred,
@@ -258,6 +285,11 @@ def print_summary(report: dict, console: Console) -> None:
             "intent macro-F1 (fresh held-out set)",
             fresh.get("macro_f1", "-"),
             diet_fresh.get("macro_f1", "-"),
+        ),
+        (
+            "intent accuracy (held-out, unseen phrasings)",
+            fresh.get("unseen", {}).get("accuracy", "-"),
+            diet_fresh.get("unseen", {}).get("accuracy", "-"),
         ),
         ("intent accuracy (test bucket)", i["accuracy"], diet.get("accuracy", "-")),
         ("intent macro-F1 (test bucket)", i["macro_f1"], diet.get("macro_f1", "-")),

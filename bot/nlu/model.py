@@ -18,6 +18,7 @@ import numpy as np
 from bot.nlu import artefacts
 from bot.nlu.calibrate import anger_evidence, sigmoid, softmax
 from bot.nlu.datasets import GOEMOTIONS_ANGER_GROUP
+from bot.nlu.gloss import glossed_rows, mix_glossed
 from bot.nlu.memory import mix
 
 Backend = Literal["onnx", "torch"]
@@ -145,6 +146,7 @@ class NLUModel:
         self.backend = backend
         self._anger_group = anger_group(self.meta.emotions)
         self.memory = artefacts.load_memory(directory, self.meta)
+        self.glossary = artefacts.load_glossary(directory, self.meta)
         if backend == "onnx":
             self._forward = _onnx_forward(directory, self.meta, threads, quantize)
         else:
@@ -154,10 +156,12 @@ class NLUModel:
         """Predict a batch of non-empty texts in one forward pass."""
         if not texts:
             return []
-        out = self._forward(texts)
+        glosses, owners = glossed_rows(self.glossary, texts)
+        out = self._forward([*texts, *glosses])
         intents = softmax(out["intent"], self.meta.temperature)
         if self.memory is not None:
             intents = mix(intents, self.memory.probs(out["embedding"]), self.meta.memory_weight)
+        intents = mix_glossed(intents, owners, self.meta.gloss_weight)
         evidence = anger_evidence(
             out["anger"], out["emotions"], self._anger_group, self.meta.anger_with_emotion_group
         )

@@ -41,6 +41,8 @@ class ModelInfo:
     intents: list[str]
     oos_threshold: float
     memory_weight: float
+    gloss_weight: float
+    glossary_languages: list[str]
 
 
 class NLUPipeline:
@@ -82,6 +84,8 @@ class NLUPipeline:
             meta.intents,
             meta.oos_threshold,
             meta.memory_weight,
+            meta.gloss_weight,
+            sorted(self.model.glossary.languages) if self.model.glossary else [],
         )
 
     def _intents(self, raw: RawPrediction) -> tuple[IntentScore, list[IntentScore], bool]:

@@ -350,6 +350,8 @@ def create_app(
             "data_fingerprint": info.data_fingerprint,
             "oos_threshold": info.oos_threshold,
             "memory_weight": info.memory_weight,
+            "gloss_weight": info.gloss_weight,
+            "glossary_languages": info.glossary_languages,
             "intents": info.intents,
             "torch": package_version("torch"),
             "transformers": package_version("transformers"),

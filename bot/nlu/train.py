@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -27,6 +27,7 @@ from bot.nlu.calibrate import (
 from bot.nlu.data import data_files, fingerprint, load_nlu_data
 from bot.nlu.encoder import ENCODER_NAME, model_path
 from bot.nlu.errors import TrainingDataError
+from bot.nlu.gloss import Glossary, fit_gloss_weight, glossed_rows, mix_glossed
 from bot.nlu.lora import add_adapters, factor_state
 from bot.nlu.memory import MEMORY_K, MEMORY_TAU, ExampleMemory, fit_weight, mix
 from bot.nlu.model import anger_group
@@ -256,30 +257,38 @@ def train_nlu(
     np.random.seed(cfg.seed)
     torch.manual_seed(cfg.seed)
     started = time.perf_counter()
+    data = load_nlu_data(nlu_data_dir)
     ts = build_training_set(
-        load_nlu_data(nlu_data_dir),
+        data,
         shared_dir,
         goemotions_negatives=cfg.goemotions_negatives,
         clinc_per_intent=cfg.clinc_per_intent,
     )
+    glossary = Glossary.from_entries(data.glossary)
     from transformers import AutoModel, AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(str(model_path()), local_files_only=True)
     encoder = AutoModel.from_pretrained(str(model_path()), local_files_only=True)
     add_adapters(encoder, cfg.rank, cfg.alpha, dropout=0.05, from_layer=cfg.adapter_from_layer)
     net = MultiTaskNetwork(encoder, len(ts.intents), len(ts.emotions))
-    _fit(net, tokenizer, ts, cfg, report)
+    glosses, owners = glossed_rows(glossary, [t for t, _ in ts.intent_train])
+    glossed_train = [(g, ts.intent_train[i][1]) for g, i in zip(glosses, owners, strict=True)]
+    _fit(net, tokenizer, replace(ts, intent_train=ts.intent_train + glossed_train), cfg, report)
 
     report("calibrate", 0, 1)
     oos = ts.intents.index(OUT_OF_SCOPE)
-    calib = batch_logits(net, tokenizer, [t for t, _ in ts.intent_calib], cfg.max_tokens)
+    texts = [t for t, _ in ts.intent_calib]
+    glosses, owners = glossed_rows(glossary, texts)
+    calib = batch_logits(net, tokenizer, texts + glosses, cfg.max_tokens)
     labels = np.array([y for _, y in ts.intent_calib])
-    temperature = fit_temperature(calib["intent"], labels)
+    temperature = fit_temperature(calib["intent"][: len(texts)], labels)
     head = softmax(calib["intent"], temperature)
     memory = build_memory(net, tokenizer, ts, cfg)
     recalled = memory.probs(calib["embedding"])
-    memory_weight = fit_weight(head, recalled, labels)
-    threshold = fit_oos_threshold(mix(head, recalled, memory_weight), labels, oos)
+    memory_weight = fit_weight(head[: len(texts)], recalled[: len(texts)], labels)
+    mixed = mix(head, recalled, memory_weight)
+    gloss_weight = fit_gloss_weight(mixed, owners, labels)
+    threshold = fit_oos_threshold(mix_glossed(mixed, owners, gloss_weight), labels, oos)
     with_group, anger_scale, anger_shift, anger_threshold = calibrate_anger(
         net, tokenizer, ts, cfg.max_tokens
     )
@@ -312,15 +321,18 @@ def train_nlu(
         memory_weight=memory_weight,
         memory_k=cfg.memory_k,
         memory_tau=cfg.memory_tau,
+        gloss_weight=gloss_weight,
         max_tokens=SERVING_MAX_TOKENS,
         trained_at=datetime.now(UTC).isoformat(timespec="seconds"),
         training={
             **asdict(cfg),
             "seconds": round(time.perf_counter() - started, 1),
             "intent_train": len(ts.intent_train),
+            "intent_train_glosses": len(glossed_train),
             "goemotions_train": len(ts.emotion_train),
             "affect_train": len(ts.affect_train),
         },
     )
     artefacts.save(out_dir, meta, tensors)
+    artefacts.save_glossary(out_dir, glossary)
     return meta

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.nlu.data import data_files, load_nlu_data
+from bot.nlu.data import OWN_FORMAT_DIRS, data_files, load_nlu_data
 from bot.process import ManagedProcess
 from bot.rasa_runtime import rasa_executable, rasa_subprocess_env, rasa_venv_dir, rasa_version
 from bot.settings import Settings
@@ -109,7 +109,7 @@ def build_project(settings: Settings) -> StockProject:
         "data/stories.yml": _stories(),
     }
     for path in data_files(root):
-        if path.parent.name != "affect":  # our own format, not Rasa's
+        if path.parent.name not in OWN_FORMAT_DIRS:  # our own formats, not Rasa's
             files[f"data/nlu/{path.relative_to(root).as_posix().replace('/', '-')}"] = (
                 path.read_text("utf-8")
             )

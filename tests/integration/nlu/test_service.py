@@ -115,6 +115,8 @@ def test_health_and_version(base_url: str) -> None:
     assert version["encoder"] == "sentence-transformers/all-MiniLM-L6-v2"
     assert "track_order" in version["intents"]
     assert 0 < version["memory_weight"] <= 0.8  # the committed model votes with its examples
+    assert 0 < version["gloss_weight"] <= 1  # and glosses non-English messages
+    assert {"de", "es", "fr", "it", "nl", "pt"} <= set(version["glossary_languages"])
 
 
 def test_concurrent_requests_are_micro_batched(base_url: str) -> None:

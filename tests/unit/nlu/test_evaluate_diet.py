@@ -46,8 +46,22 @@ def test_diet_predictions_are_split_between_the_two_sets(
 
     assert [t for t, _ in seen["test"][-2:]] == ["hallo", "yo there"]
     assert ("what is the weather", "out_of_scope") in [tuple(r) for r in seen["train"]]
-    assert result["accuracy"] == 1.0 and result["holdout"] == {"accuracy": 0.0, "macro_f1": 0.0}
+    assert result["accuracy"] == 1.0
+    assert result["holdout"]["accuracy"] == 0.0 and result["holdout"]["macro_f1"] == 0.0
+    assert result["holdout"]["unseen"]["accuracy"] == 0.0
+    assert 1 <= result["holdout"]["unseen"]["examples"] <= 2
     assert "predictions" not in result
     stored = json.loads((tmp_path / "reports" / "nlu-diet.json").read_text())
     assert stored["data_fingerprint"] == evaluation.diet_job(settings)[3]
     assert evaluation._stored_diet(settings, tmp_path / "reports") == stored
+
+
+def test_unseen_phrasings_ignore_case_punctuation_and_spacing() -> None:
+    texts = ["Hi!", "where is  my order?", "cancel it pls", "Bonjour"]
+    gold = ["greet", "track_order", "cancel_order", "greet"]
+    pred = ["greet", "track_order", "deny", "greet"]
+    training = ["hi", "Where is my order", "hello there"]
+    unseen = evaluation.unseen_section(gold, pred, texts, training)
+    assert unseen["examples"] == 2  # "cancel it pls" and "Bonjour"
+    assert unseen["accuracy"] == 0.5
+    assert evaluation.unseen_section(gold, pred, texts, texts)["examples"] == 0
