@@ -57,10 +57,24 @@ def test_rasa_parse_format(base_url: str) -> None:
         ("let me talk to a real person", "request_human"),
         ("what's the capital of australia", "out_of_scope"),
         ("hi there", "greet"),
+        # Non-English messages go through their English gloss (bot/nlu/gloss.py).
+        ("kunt u mijn bestelling 2231 nog annuleren alstublieft", "cancel_order"),
+        ("hola, me cobraron dos veces con la tarjeta", "payment_issue"),
+        ("wo bleibt mein Paket? bestellt vor zwei Wochen", "track_order"),
+        ("je voudrais parler à quelqu'un de vrai", "request_human"),
     ],
 )
 def test_intents(base_url: str, text: str, intent: str) -> None:
     assert parse(base_url, text)["intent"]["name"] == intent
+
+
+def test_a_glossed_message_keeps_its_own_entities_and_anger_cues(base_url: str) -> None:
+    text = "WO IST MEINE BESTELLUNG 5512?!! schon drei Wochen!!!"
+    result = parse(base_url, text)
+    assert result["intent"]["name"] == "track_order"
+    order = next(e for e in result["entities"] if e["entity"] == "order_id")
+    assert text[order["start"] : order["end"]] == "5512"
+    assert result["affect"]["cues"]  # caps and "!!!" are read on the message, not its gloss
 
 
 def test_anger_rises_with_intensity(base_url: str) -> None:
