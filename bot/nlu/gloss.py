@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from bot.nlu.memory import fit_weight, mix
+
 #: The share of a message's words a language must translate before the message is glossed.
 MIN_SHARE = 0.4
 #: The longest glossary phrase, in words.
@@ -133,7 +135,7 @@ def mix_glossed(probs: np.ndarray, owners: Sequence[int], weight: float) -> np.n
     mixed = probs[:n].copy()
     if owners:
         idx = np.asarray(owners)
-        mixed[idx] = (1.0 - weight) * probs[:n][idx] + weight * probs[n:]
+        mixed[idx] = mix(probs[:n][idx], probs[n:], weight)
     return mixed
 
 
@@ -141,14 +143,10 @@ def fit_gloss_weight(
     probs: np.ndarray, owners: Sequence[int], labels: np.ndarray, grid: int = 11
 ) -> float:
     """The gloss weight (0-1 in steps of 0.1) with the best calibration accuracy on the
-    glossed messages; ties go to the smaller weight."""
+    glossed messages; ties go to the smaller weight (the memory's fit, on those rows)."""
     if not owners:
         return 0.0
     idx = np.asarray(owners)
-    best_weight, best_hits = 0.0, -1
-    for weight in np.linspace(0.0, 1.0, grid):
-        mixed = mix_glossed(probs, owners, float(weight))
-        hits = int((mixed[idx].argmax(axis=1) == labels[idx]).sum())
-        if hits > best_hits:
-            best_weight, best_hits = float(round(weight, 2)), hits
-    return best_weight
+    n = len(probs) - len(owners)
+    weights = tuple(float(w) for w in np.linspace(0.0, 1.0, grid))
+    return round(fit_weight(probs[:n][idx], probs[n:], labels[idx], weights), 2)
